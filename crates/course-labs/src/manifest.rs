@@ -1,0 +1,687 @@
+//! `lab.yaml`: the raw serde shape, and the validated [`Lab`] built from it.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::diag::Diagnostic;
+use crate::files::{LabFile, resolve_files};
+use crate::version::Version;
+
+/// Longest manifest we read; a lab.yaml is a page of text, not a data set.
+const MAX_MANIFEST_BYTES: usize = 256 * 1024;
+/// Default time a check may take before it counts as failed.
+const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time a step may run before the sidecar stops it.
+const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(600);
+/// The longest a step may be given.
+const MAX_STEP_TIMEOUT_SECS: u64 = 3600;
+
+// ---------------------------------------------------------------- raw shape
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLab {
+    id: Spanned<String>,
+    title: String,
+    module: u8,
+    summary: String,
+    minutes: u32,
+    #[serde(default)]
+    requires: Vec<RawRequirement>,
+    #[serde(default)]
+    ports: Vec<Spanned<RawPort>>,
+    #[serde(default)]
+    runs_with: Vec<Spanned<String>>,
+    files: Vec<RawFile>,
+    #[serde(default)]
+    ignore: Vec<Spanned<String>>,
+    #[serde(default)]
+    steps: Vec<RawStep>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    tool: String,
+    version: Option<Spanned<String>>,
+    #[serde(default)]
+    optional: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPort {
+    port: u16,
+    service: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    path: Spanned<String>,
+    caption: Option<String>,
+    #[serde(default = "yes")]
+    show: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    id: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    text: String,
+    run: Option<String>,
+    #[serde(default)]
+    service: bool,
+    timeout: Option<u64>,
+    check: Option<Spanned<RawCheck>>,
+    cleanup: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+enum CheckKind {
+    Http,
+    Tcp,
+    File,
+    Command,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    kind: CheckKind,
+    timeout: Option<f64>,
+    hint: Option<String>,
+    // http
+    url: Option<String>,
+    method: Option<String>,
+    body: Option<String>,
+    status: Option<u16>,
+    json: Option<serde_json::Value>,
+    // tcp
+    host: Option<String>,
+    port: Option<u16>,
+    // file
+    path: Option<String>,
+    // file and command
+    contains: Option<String>,
+    // command
+    command: Option<String>,
+    min_version: Option<String>,
+}
+
+// ----------------------------------------------------------- validated model
+
+/// A validated lab: everything in `lab.yaml`, with its files resolved.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    /// Stable id, equal to the folder name.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// Course module the lab belongs to (0–99).
+    pub module: u8,
+    /// One paragraph on what the learner builds.
+    pub summary: String,
+    /// Expected time in minutes.
+    pub minutes: u32,
+    /// Tools the lab needs, with minimum versions.
+    pub requires: Vec<Requirement>,
+    /// Every port the lab binds.
+    pub ports: Vec<Port>,
+    /// Labs meant to run at the same time as this one (their ports must not clash).
+    pub runs_with: Vec<String>,
+    /// Files shown and exported, in manifest order.
+    pub files: Vec<LabFile>,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// The lab's folder.
+    pub dir: PathBuf,
+    /// Where `lab.yaml` is.
+    pub manifest_path: PathBuf,
+    /// Line of each `runs_with` entry, for diagnostics.
+    pub runs_with_lines: Vec<u64>,
+}
+
+/// A tool the lab needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// Tool name as the learner knows it (`python`, `uv`, `docker`…).
+    pub tool: String,
+    /// Minimum version, if any.
+    pub version: Option<Version>,
+    /// Needed only for some steps.
+    pub optional: bool,
+}
+
+/// A port the lab binds, and what listens there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Port {
+    /// TCP port on the learner's machine.
+    pub port: u16,
+    /// What listens on it.
+    pub service: String,
+    /// Line in lab.yaml, for diagnostics.
+    pub line: u64,
+}
+
+/// One step of a lab.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Stable id: progress is keyed by it.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// Markdown text that explains the step.
+    pub text: String,
+    /// Shell command, run in the learner's copy of the lab.
+    pub run: Option<String>,
+    /// The command starts a long-running service (stopped by cancel or reset).
+    pub service: bool,
+    /// How long the command may run.
+    pub timeout: Duration,
+    /// What shows that the step worked.
+    pub check: Option<Check>,
+    /// Shell command that undoes the step.
+    pub cleanup: Option<String>,
+}
+
+/// A check: something the sidecar can probe to tell whether a step worked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// What to probe.
+    pub spec: CheckSpec,
+    /// How long the probe may take.
+    pub timeout: Duration,
+    /// Shown to the learner when the check fails.
+    pub hint: Option<String>,
+}
+
+/// HTTP methods a check may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+}
+
+impl HttpMethod {
+    /// The method as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+        }
+    }
+}
+
+/// The four kinds of check.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckSpec {
+    /// An HTTP request to a loopback URL answers with a status and, optionally,
+    /// a JSON body that contains the given subset.
+    Http {
+        /// `http://127.0.0.1:PORT/...` or `http://localhost:PORT/...`.
+        url: String,
+        /// Request method.
+        method: HttpMethod,
+        /// Request body (sent as JSON when it parses as JSON).
+        body: Option<String>,
+        /// Expected status.
+        status: u16,
+        /// Expected JSON subset of the response body.
+        json: Option<serde_json::Value>,
+    },
+    /// A TCP port on the loopback interface accepts connections.
+    Tcp {
+        /// Loopback host.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// A file exists in the learner's copy of the lab (and contains a text).
+    File {
+        /// Path relative to the lab folder.
+        path: String,
+        /// Text the file must contain.
+        contains: Option<String>,
+    },
+    /// A shell command exits 0 in time (its output may have to contain a
+    /// text, or name a version at least this high).
+    Command {
+        /// Shell command.
+        command: String,
+        /// Text the output must contain.
+        contains: Option<String>,
+        /// Minimum version found in the output.
+        min_version: Option<Version>,
+    },
+}
+
+impl CheckSpec {
+    /// One line that says what the check verifies, for the page.
+    pub fn describe(&self) -> String {
+        match self {
+            CheckSpec::Http { url, method, status, json, .. } => {
+                let mut s = format!("{} {url} answers {status}", method.as_str());
+                if let Some(json) = json {
+                    s.push_str(&format!(" with JSON containing {json}"));
+                }
+                s
+            }
+            CheckSpec::Tcp { host, port } => format!("something listens on {host}:{port}"),
+            CheckSpec::File { path, contains: None } => format!("the file {path} exists"),
+            CheckSpec::File { path, contains: Some(c) } => format!("the file {path} contains “{c}”"),
+            CheckSpec::Command { command, contains, min_version } => {
+                let mut s = format!("the command “{command}” succeeds");
+                if let Some(v) = min_version {
+                    s.push_str(&format!(" and reports version ≥ {v}"));
+                }
+                if let Some(c) = contains {
+                    s.push_str(&format!(" and prints “{c}”"));
+                }
+                s
+            }
+        }
+    }
+
+    /// The kind's name as written in lab.yaml.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckSpec::Http { .. } => "http",
+            CheckSpec::Tcp { .. } => "tcp",
+            CheckSpec::File { .. } => "file",
+            CheckSpec::Command { .. } => "command",
+        }
+    }
+}
+
+/// Whether `id` is a valid lab or step id: 1–64 of `a-z`, `0-9` and `-`,
+/// starting with a letter or digit. Anything path- or URL-shaped fails.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
+// ----------------------------------------------------------------- loading
+
+/// Reads and validates `dir/lab.yaml`, resolving the lab's files on disk.
+pub fn load_lab(dir: &Path) -> Result<Lab, Vec<Diagnostic>> {
+    let manifest = dir.join(crate::LAB_FILE);
+    let bytes = std::fs::read(&manifest).map_err(|e| {
+        vec![Diagnostic::new(&manifest, 0, 0, format!("cannot read the lab manifest: {e}"))
+            .with_help("every folder under labs/ needs a lab.yaml (see the README's lab manifest reference)")]
+    })?;
+    parse_lab(&manifest, dir, &bytes)
+}
+
+/// Validates manifest bytes as if read from `manifest` inside `dir`.
+/// Any bytes give `Ok` or `Err`, never a panic.
+pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<Diagnostic>> {
+    let at = |line: u64, col: u64, msg: String| Diagnostic::new(manifest, line, col, msg);
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(vec![at(0, 0, format!("lab.yaml is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len()))]);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        vec![at(line, 0, "lab.yaml is not valid UTF-8".into())]
+    })?;
+    let raw: RawLab = serde_saphyr::from_str(text).map_err(|e| vec![yaml_diagnostic(manifest, &e)])?;
+
+    let files_spec = raw.files_spec();
+    let mut problems = Vec::new();
+    let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let (id_line, id_col) = pos(&raw.id);
+    if !is_valid_id(&raw.id.value) {
+        problems.push(
+            at(id_line, id_col, format!("`{}` is not a valid lab id", raw.id.value))
+                .with_help("use 1–64 lowercase letters, digits and dashes, e.g. `model-serving`"),
+        );
+    } else if raw.id.value != folder {
+        problems.push(
+            at(id_line, id_col, format!("the lab id `{}` differs from its folder name `{folder}`", raw.id.value))
+                .with_help(format!("set `id: {folder}` or rename the folder to labs/{}", raw.id.value)),
+        );
+    }
+    if raw.title.trim().is_empty() {
+        problems.push(at(0, 0, "`title` is empty".into()).with_help("give the lab a short title"));
+    }
+    if raw.minutes == 0 {
+        problems.push(at(0, 0, "`minutes` is 0".into()).with_help("say how long the lab takes, in minutes"));
+    }
+
+    let mut requires = Vec::new();
+    for r in raw.requires {
+        let version = match r.version {
+            None => None,
+            Some(v) => match Version::parse(&v.value) {
+                Some(parsed) => Some(parsed),
+                None => {
+                    let (l, c) = pos(&v);
+                    problems.push(
+                        at(l, c, format!("`{}` is not a version number", v.value))
+                            .with_help("write a minimum version such as \"3.11\" or \"1.30.0\" (quoted)"),
+                    );
+                    None
+                }
+            },
+        };
+        requires.push(Requirement { tool: r.tool, version, optional: r.optional });
+    }
+
+    let mut ports = Vec::new();
+    let mut seen_ports = HashSet::new();
+    for p in raw.ports {
+        let (l, c) = pos(&p);
+        if p.value.port == 0 {
+            problems.push(at(l, c, "port 0 is not a port a lab can declare".into()));
+        } else if !seen_ports.insert(p.value.port) {
+            problems.push(at(l, c, format!("port {} is declared twice", p.value.port)));
+        }
+        ports.push(Port { port: p.value.port, service: p.value.service, line: l });
+    }
+
+    let mut runs_with = Vec::new();
+    let mut runs_with_lines = Vec::new();
+    for r in raw.runs_with {
+        let (l, c) = pos(&r);
+        if !is_valid_id(&r.value) {
+            problems.push(at(l, c, format!("`{}` in runs_with is not a lab id", r.value)));
+        }
+        runs_with.push(r.value);
+        runs_with_lines.push(l);
+    }
+
+    let files = match resolve_files(manifest, dir, &files_spec, &raw.ignore) {
+        Ok(files) => files,
+        Err(mut errs) => {
+            problems.append(&mut errs);
+            Vec::new()
+        }
+    };
+
+    let mut steps = Vec::new();
+    let mut step_ids: Vec<(String, u64)> = Vec::new();
+    for s in raw.steps {
+        let (l, c) = pos(&s.id);
+        if !is_valid_id(&s.id.value) {
+            problems.push(
+                at(l, c, format!("`{}` is not a valid step id", s.id.value))
+                    .with_help("use lowercase letters, digits and dashes; progress is stored under this id, so keep it stable"),
+            );
+        } else if let Some((_, first)) = step_ids.iter().find(|(id, _)| *id == s.id.value) {
+            problems.push(
+                at(l, c, format!("duplicate step id `{}` (first used on line {first})", s.id.value))
+                    .with_help("every step needs its own id"),
+            );
+        }
+        step_ids.push((s.id.value.clone(), l));
+        if s.run.is_none() && s.check.is_none() && s.text.trim().is_empty() {
+            problems.push(at(l, c, format!("step `{}` has no text, run or check", s.id.value)));
+        }
+        let timeout = match s.timeout {
+            Some(0) => {
+                problems.push(at(l, c, format!("step `{}` has a timeout of 0 seconds", s.id.value)));
+                DEFAULT_STEP_TIMEOUT
+            }
+            Some(t) if t > MAX_STEP_TIMEOUT_SECS => {
+                problems.push(at(l, c, format!("step `{}` has a timeout of {t} s; the limit is {MAX_STEP_TIMEOUT_SECS} s", s.id.value)));
+                DEFAULT_STEP_TIMEOUT
+            }
+            Some(t) => Duration::from_secs(t),
+            None => DEFAULT_STEP_TIMEOUT,
+        };
+        if s.service && s.run.is_none() {
+            problems.push(at(l, c, format!("step `{}` is a service but has no `run` command", s.id.value)));
+        }
+        let check = match s.check {
+            None => None,
+            Some(raw_check) => match validate_check(manifest, raw_check) {
+                Ok(check) => Some(check),
+                Err(d) => {
+                    problems.push(d);
+                    None
+                }
+            },
+        };
+        steps.push(Step {
+            id: s.id.value,
+            title: s.title,
+            text: s.text,
+            run: s.run,
+            service: s.service,
+            timeout,
+            check,
+            cleanup: s.cleanup,
+        });
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Lab {
+        id: raw.id.value,
+        title: raw.title,
+        module: raw.module,
+        summary: raw.summary,
+        minutes: raw.minutes,
+        requires,
+        ports,
+        runs_with,
+        files,
+        steps,
+        dir: dir.to_path_buf(),
+        manifest_path: manifest.to_path_buf(),
+        runs_with_lines,
+    })
+}
+
+impl RawLab {
+    fn files_spec(&self) -> Vec<crate::files::FileSpec> {
+        self.files
+            .iter()
+            .map(|f| crate::files::FileSpec {
+                pattern: f.path.value.clone(),
+                line: pos(&f.path).0,
+                column: pos(&f.path).1,
+                caption: f.caption.clone(),
+                show: f.show,
+            })
+            .collect()
+    }
+}
+
+fn pos<T>(s: &Spanned<T>) -> (u64, u64) {
+    (u64::from(s.referenced.line()), u64::from(s.referenced.column()))
+}
+
+fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {
+    let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+    let message = plain_message(e);
+    let mut d = Diagnostic::new(manifest, line, col, message.clone());
+    if message.contains("unknown variant") {
+        d = d.with_help("a check's `kind` is one of: http, tcp, file, command");
+    } else if message.contains("unknown field") {
+        d = d.with_help("check the spelling against the lab manifest reference in the README");
+    } else if message.contains("missing field") {
+        d = d.with_help("add the field; the README's lab manifest reference lists what each part needs");
+    }
+    d
+}
+
+/// serde-saphyr's Display draws a source snippet; we want one line, since the
+/// diagnostic already carries the place.
+fn plain_message(e: &serde_saphyr::Error) -> String {
+    let full = e.to_string();
+    let first = full.lines().next().unwrap_or("invalid YAML").trim();
+    // Drop a trailing " at line X, column Y" that repeats the location.
+    let first = match first.find(" at line ") {
+        Some(i) => &first[..i],
+        None => first,
+    };
+    first.trim_start_matches("error: ").to_owned()
+}
+
+fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diagnostic> {
+    let (line, col) = pos(&raw);
+    let c = raw.value;
+    let at = |msg: String| Diagnostic::new(manifest, line, col, msg);
+
+    // Fields each kind takes beyond kind/timeout/hint.
+    let given: [(&str, bool); 10] = [
+        ("url", c.url.is_some()),
+        ("method", c.method.is_some()),
+        ("body", c.body.is_some()),
+        ("status", c.status.is_some()),
+        ("json", c.json.is_some()),
+        ("host", c.host.is_some()),
+        ("port", c.port.is_some()),
+        ("path", c.path.is_some()),
+        ("contains", c.contains.is_some()),
+        ("command", c.command.is_some()),
+    ];
+    let allowed: &[&str] = match c.kind {
+        CheckKind::Http => &["url", "method", "body", "status", "json"],
+        CheckKind::Tcp => &["host", "port"],
+        CheckKind::File => &["path", "contains"],
+        CheckKind::Command => &["command", "contains", "min_version"],
+    };
+    let kind = format!("{:?}", c.kind).to_lowercase();
+    let allowed_list = || format!("{}, timeout, hint", allowed.join(", "));
+    for (field, present) in given.iter().chain(std::iter::once(&("min_version", c.min_version.is_some()))) {
+        if *present && !allowed.contains(field) {
+            return Err(at(format!("field `{field}` does not apply to a {kind} check"))
+                .with_help(format!("a {kind} check takes: {}", allowed_list())));
+        }
+    }
+    let timeout = match c.timeout {
+        None => DEFAULT_CHECK_TIMEOUT,
+        Some(t) if t.is_finite() && t > 0.0 && t <= 300.0 => Duration::from_secs_f64(t),
+        Some(t) => return Err(at(format!("check timeout {t} is out of range")).with_help("give seconds between 0 and 300")),
+    };
+    let missing = |field: &str| {
+        at(format!("a {kind} check needs `{field}`")).with_help(format!("a {kind} check takes: {}", allowed_list()))
+    };
+    let spec = match c.kind {
+        CheckKind::Http => {
+            let url = c.url.ok_or_else(|| missing("url"))?;
+            if loopback_http_url(&url).is_none() {
+                return Err(at(format!("`{url}` is not an http URL on this machine"))
+                    .with_help("checks probe the learner's own services: use http://127.0.0.1:PORT/… or http://localhost:PORT/…"));
+            }
+            let method = match c.method.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                None | Some("GET") => HttpMethod::Get,
+                Some("HEAD") => HttpMethod::Head,
+                Some("POST") => HttpMethod::Post,
+                Some("PUT") => HttpMethod::Put,
+                Some(other) => {
+                    return Err(at(format!("unknown HTTP method `{other}`")).with_help("use GET, HEAD, POST or PUT"));
+                }
+            };
+            let status = c.status.unwrap_or(200);
+            if !(100..=599).contains(&status) {
+                return Err(at(format!("{status} is not an HTTP status")));
+            }
+            CheckSpec::Http { url, method, body: c.body, status, json: c.json }
+        }
+        CheckKind::Tcp => {
+            let port = c.port.ok_or_else(|| missing("port"))?;
+            let host = c.host.unwrap_or_else(|| "127.0.0.1".to_owned());
+            if !is_loopback_host(&host) {
+                return Err(at(format!("`{host}` is not a loopback host")).with_help("use 127.0.0.1, localhost or ::1"));
+            }
+            CheckSpec::Tcp { host, port }
+        }
+        CheckKind::File => {
+            let path = c.path.ok_or_else(|| missing("path"))?;
+            if !crate::files::is_inside_path(&path) {
+                return Err(at(format!("the path `{path}` leaves the lab folder"))
+                    .with_help("use a relative path inside the lab, without `..`"));
+            }
+            CheckSpec::File { path, contains: c.contains }
+        }
+        CheckKind::Command => {
+            let command = c.command.ok_or_else(|| missing("command"))?;
+            if command.trim().is_empty() {
+                return Err(missing("command"));
+            }
+            let min_version = match c.min_version {
+                None => None,
+                Some(v) => Some(Version::parse(&v).ok_or_else(|| {
+                    at(format!("`{v}` is not a version number")).with_help("write it as \"3.11\" or \"1.30.0\" (quoted)")
+                })?),
+            };
+            CheckSpec::Command { command, contains: c.contains, min_version }
+        }
+    };
+    Ok(Check { spec, timeout, hint: c.hint })
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
+}
+
+/// `http://HOST[:PORT]/...` with a loopback host → (host, port).
+fn loopback_http_url(url: &str) -> Option<(String, u16)> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None if after.is_empty() => 80,
+            None => return None,
+        };
+        (format!("[{h}]"), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().ok()?),
+            None => (authority.to_owned(), 80),
+        }
+    };
+    is_loopback_host(&host).then_some((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(is_valid_id("model-serving"));
+        assert!(is_valid_id("03-serving"));
+        for bad in ["", "..", "../x", "a/b", "A", "-x", "x y", "%2e%2e", &"a".repeat(65)] {
+            assert!(!is_valid_id(bad), "{bad:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn loopback_urls() {
+        assert!(loopback_http_url("http://127.0.0.1:8000/health").is_some());
+        assert!(loopback_http_url("http://localhost:8000").is_some());
+        assert!(loopback_http_url("http://[::1]:8000/x").is_some());
+        assert!(loopback_http_url("http://example.com/").is_none());
+        assert!(loopback_http_url("http://127.0.0.1.example.com/").is_none());
+        assert!(loopback_http_url("https://127.0.0.1/").is_none());
+        assert!(loopback_http_url("http://127.0.0.1:notaport/").is_none());
+    }
+}

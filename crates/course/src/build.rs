@@ -1,0 +1,74 @@
+//! `course build`: mdBook in process with our preprocessors registered
+//! directly, then the lab zips and widget files written into the site.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use mdbook_labs::LabsPreprocessor;
+
+use crate::project::Project;
+
+/// What a build produced.
+#[derive(Debug)]
+pub struct Built {
+    /// The site folder.
+    pub dir: PathBuf,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+/// Builds the site into `dest` (default: the book's build-dir). The site is
+/// built beside `dest` and moved into place at the end, so a failed build
+/// leaves the previous site as it was.
+pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
+    let start = Instant::now();
+    let md = project.load_book()?;
+    let dest = match dest {
+        Some(d) => absolute(d)?,
+        None => md.root.join(&md.config.build.build_dir),
+    };
+    let parent = dest.parent().context("the destination has no parent folder")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("site");
+    let staging = parent.join(format!(".{name}.building-{}", std::process::id()));
+    let result = build_into(project, &staging);
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    // Swap: old site out of the way, new one in, old one removed.
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if dest.exists() {
+        std::fs::rename(&dest, &old).with_context(|| format!("moving the old site {}", dest.display()))?;
+    }
+    std::fs::rename(&staging, &dest).with_context(|| format!("moving the new site to {}", dest.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(Built { dir: dest, elapsed: start.elapsed() })
+}
+
+/// Builds the whole site into `dir` (which the HTML renderer empties first).
+pub fn build_into(project: &Project, dir: &Path) -> Result<()> {
+    let mut md = project.load_book()?;
+    md.config.build.build_dir = dir.to_path_buf();
+    let labs = LabsPreprocessor::new();
+    md.with_preprocessor(labs.clone());
+    md.build().map_err(|e| anyhow::anyhow!(chain(&e)))?;
+    let site = md.build_dir_for("html");
+    mdbook_labs::write_assets(&site, &labs.take_assets())?;
+    Ok(())
+}
+
+/// mdBook's errors nest the preprocessor's message under "Rendering failed";
+/// show every level.
+fn chain(e: &anyhow::Error) -> String {
+    e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n  caused by: ")
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir().context("reading the current folder")?.join(p))
+    }
+}

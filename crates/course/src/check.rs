@@ -1,0 +1,271 @@
+//! `course check`: every static problem of the course, each with its place.
+//!
+//! - lab manifests (everything the lab model validates);
+//! - directives: malformed, unknown labs (with the nearest id), labs embedded
+//!   by no chapter or by more than one;
+//! - links between chapters: the target file exists, and its `#anchor` too;
+//! - ports: two labs meant to run together (`runs_with`) must not bind the same port.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use course_labs::{Diagnostic, load_catalog, nearest_id};
+use mdbook_driver::book::BookItem;
+use mdbook_labs::{DirectiveKind, find_directives};
+use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
+use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
+
+use crate::project::Project;
+
+/// Runs every check and returns every problem (empty when the course is clean).
+pub fn check(project: &Project) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let (catalog, lab_problems) = load_catalog(&project.labs);
+    problems.extend(lab_problems);
+
+    let md = match project.load_book() {
+        Ok(md) => md,
+        Err(e) => {
+            let msg = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            problems.push(Diagnostic::new(project.book.join("src/SUMMARY.md"), 0, 0, msg));
+            return problems;
+        }
+    };
+    let src = md.source_dir();
+
+    // Chapters by their path relative to src, with their text.
+    let mut chapters: BTreeMap<PathBuf, String> = BTreeMap::new();
+    for item in md.iter() {
+        if let BookItem::Chapter(ch) = item {
+            if let Some(p) = &ch.source_path {
+                chapters.insert(p.clone(), ch.content.clone());
+            }
+        }
+    }
+
+    // Directives and coverage.
+    let mut embeds: HashMap<String, Vec<String>> = HashMap::new();
+    for (rel, text) in &chapters {
+        let file = src.join(rel);
+        for d in find_directives(text) {
+            match d.kind {
+                DirectiveKind::Lab(id) => {
+                    if catalog.get(&id).is_some() {
+                        embeds.entry(id).or_default().push(format!("{}:{}", file.display(), d.line));
+                    } else if !lab_dir_exists(&project.labs, &id) {
+                        let mut diag = Diagnostic::new(&file, d.line as u64, d.column as u64, format!("unknown lab `{id}`"));
+                        diag = match nearest_id(&id, catalog.ids()) {
+                            Some(near) => diag.with_help(format!("did you mean `{near}`?")),
+                            None => diag.with_help("labs are the folders of labs/ that hold a lab.yaml"),
+                        };
+                        problems.push(diag);
+                    }
+                }
+                DirectiveKind::Invalid(why) => problems.push(Diagnostic::new(&file, d.line as u64, d.column as u64, why)),
+                DirectiveKind::Escaped => {}
+            }
+        }
+    }
+    for lab in &catalog.labs {
+        match embeds.get(&lab.id).map(Vec::as_slice) {
+            None | Some([]) => problems.push(
+                Diagnostic::new(&lab.manifest_path, 0, 0, format!("lab `{}` is not embedded by any chapter", lab.id))
+                    .with_help(format!("add {{{{#lab {}}}}} on a line of its own in the module's chapter", lab.id)),
+            ),
+            Some([_]) => {}
+            Some(places) => problems.push(
+                Diagnostic::new(&lab.manifest_path, 0, 0, format!("lab `{}` is embedded {} times: {}", lab.id, places.len(), places.join(", ")))
+                    .with_help("embed each lab exactly once; link to it elsewhere with its chapter's path and #lab-ID"),
+            ),
+        }
+    }
+
+    // Links and anchors.
+    let anchors: HashMap<PathBuf, HashSet<String>> =
+        chapters.iter().map(|(rel, text)| (rel.clone(), anchors_of(text, &catalog))).collect();
+    for (rel, text) in &chapters {
+        problems.extend(check_links(&src, rel, text, &anchors));
+    }
+
+    // Ports of labs that run together.
+    for lab in &catalog.labs {
+        for (other_id, line) in lab.runs_with.iter().zip(&lab.runs_with_lines) {
+            let Some(other) = catalog.get(other_id) else {
+                let mut d = Diagnostic::new(&lab.manifest_path, *line, 0, format!("runs_with names an unknown lab `{other_id}`"));
+                if let Some(near) = nearest_id(other_id, catalog.ids()) {
+                    d = d.with_help(format!("did you mean `{near}`?"));
+                }
+                problems.push(d);
+                continue;
+            };
+            for p in &lab.ports {
+                if let Some(q) = other.ports.iter().find(|q| q.port == p.port) {
+                    problems.push(
+                        Diagnostic::new(&lab.manifest_path, p.line, 0, format!(
+                            "port {} ({}) is also bound by lab `{}` ({}), which runs with this one",
+                            p.port, p.service, other.id, q.service
+                        ))
+                        .with_help("give one of them another port (and change its commands and checks to match)"),
+                    );
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn lab_dir_exists(labs: &Path, id: &str) -> bool {
+    course_labs::is_valid_id(id) && labs.join(id).join(course_labs::LAB_FILE).is_file()
+}
+
+/// The heading ids mdBook gives a chapter, plus explicit `{#id}`s, `id="…"`
+/// in raw HTML, and the ids of lab embeds.
+fn anchors_of(text: &str, catalog: &course_labs::Catalog) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    let mut used = HashSet::new();
+    let mut heading: Option<(Option<String>, String)> = None;
+    for event in new_cmark_parser(text, &MarkdownOptions::default()) {
+        match event {
+            Event::Start(Tag::Heading { id, .. }) => heading = Some((id.map(|i| i.to_string()), String::new())),
+            Event::Text(t) | Event::Code(t) => {
+                if let Some((_, buf)) = heading.as_mut() {
+                    buf.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some((explicit, buf)) = heading.take() {
+                    let id = explicit.unwrap_or_else(|| unique(id_from_content(&buf), &mut used));
+                    ids.insert(id);
+                }
+            }
+            Event::Html(h) | Event::InlineHtml(h) => {
+                let mut rest: &str = &h;
+                while let Some(i) = rest.find("id=\"") {
+                    rest = &rest[i + 4..];
+                    if let Some(end) = rest.find('"') {
+                        ids.insert(rest[..end].to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for d in find_directives(text) {
+        if let DirectiveKind::Lab(id) = d.kind {
+            ids.insert(format!("lab-{id}"));
+            if let Some(lab) = catalog.get(&id) {
+                ids.extend(lab.steps.iter().map(|s| format!("lab-{id}-step-{}", s.id)));
+            }
+        }
+    }
+    ids
+}
+
+/// mdBook's heading id: lowercase, alphanumerics, `_` and `-`; spaces → `-`.
+fn id_from_content(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| {
+            if c.is_alphanumeric() || c == '_' || c == '-' {
+                Some(c)
+            } else if c.is_whitespace() {
+                Some('-')
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+fn unique(id: String, used: &mut HashSet<String>) -> String {
+    if used.insert(id.clone()) {
+        return id;
+    }
+    (1..).map(|n| format!("{id}-{n}")).find(|c| used.insert(c.clone())).unwrap_or(id)
+}
+
+fn check_links(src: &Path, rel: &Path, text: &str, anchors: &HashMap<PathBuf, HashSet<String>>) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let file = src.join(rel);
+    let dir = rel.parent().unwrap_or(Path::new(""));
+    for (event, range) in new_cmark_parser(text, &MarkdownOptions::default()).into_offset_iter() {
+        let url = match &event {
+            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => dest_url.to_string(),
+            _ => continue,
+        };
+        if url.is_empty() || url.contains("://") || url.starts_with("mailto:") || url.starts_with('/') {
+            continue;
+        }
+        let line = text[..range.start].matches('\n').count() as u64 + 1;
+        let (path_part, anchor) = match url.split_once('#') {
+            Some((p, a)) => (p, Some(a)),
+            None => (url.as_str(), None),
+        };
+        let path_part = path_part.split('?').next().unwrap_or("");
+        let target_rel = if path_part.is_empty() {
+            rel.to_path_buf()
+        } else {
+            let Some(t) = normalize(&dir.join(path_part)) else {
+                problems.push(Diagnostic::new(&file, line, 0, format!("the link `{url}` leaves the book's src folder")));
+                continue;
+            };
+            // Links to a chapter may use its .html name.
+            if t.extension().is_some_and(|e| e == "html") && anchors.contains_key(&t.with_extension("md")) {
+                t.with_extension("md")
+            } else {
+                t
+            }
+        };
+        if !path_part.is_empty() && !src.join(&target_rel).exists() && !anchors.contains_key(&target_rel) {
+            problems.push(
+                Diagnostic::new(&file, line, 0, format!("broken link `{url}`: {} does not exist", src.join(&target_rel).display()))
+                    .with_help("link to a chapter by its .md path relative to this chapter"),
+            );
+            continue;
+        }
+        if let Some(anchor) = anchor.filter(|a| !a.is_empty()) {
+            if let Some(ids) = anchors.get(&target_rel) {
+                if !ids.contains(anchor) {
+                    let mut d = Diagnostic::new(&file, line, 0, format!("broken link `{url}`: no heading or element with id `{anchor}` in {}", target_rel.display()));
+                    if let Some(near) = nearest_id(anchor, ids.iter().map(String::as_str)) {
+                        d = d.with_help(format!("did you mean `#{near}`?"));
+                    }
+                    problems.push(d);
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn normalize(p: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::Normal(n) => out.push(n),
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heading_ids_follow_mdbook() {
+        assert_eq!(id_from_content("Liveness vs. readiness"), "liveness-vs-readiness");
+        assert_eq!(id_from_content(" Step 2: `uv sync` "), "step-2-uv-sync");
+        let mut used = HashSet::new();
+        assert_eq!(unique("a".into(), &mut used), "a");
+        assert_eq!(unique("a".into(), &mut used), "a-1");
+    }
+}

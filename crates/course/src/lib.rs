@@ -1,0 +1,16 @@
+//! The `course` CLI as a library, so tests drive the same code the binary
+//! runs: [`build`] the site, [`serve`] it with live reload, [`check`] the
+//! course, list and export [`lab`]s.
+
+pub mod build;
+pub mod check;
+pub mod lab;
+pub mod project;
+pub mod serve;
+
+/// Logs to stderr, filtered by `COURSE_LOG` (default: warnings and our info).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,course=info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}

@@ -1,0 +1,112 @@
+//! `course`: the MLOps course's command line. Builds the book with our
+//! preprocessors in process, serves it with live reload, checks everything
+//! static, and lists and exports labs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use course::{build, check, lab, project::Project, serve};
+
+#[derive(Parser)]
+#[command(name = "course", version, about = "Build, serve and check the MLOps course; list and export its labs.")]
+struct Cli {
+    /// The book folder (the one with book.toml). Default: `book/` in this
+    /// folder or the nearest parent that has one.
+    #[arg(long, global = true, value_name = "DIR")]
+    book: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build the site (pages, search index, lab zips).
+    Build {
+        /// Where to write the site (default: the book's build-dir).
+        #[arg(long, value_name = "DIR")]
+        dest: Option<PathBuf>,
+    },
+    /// Build, serve on 127.0.0.1, rebuild on change and reload open pages.
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = serve::DEFAULT_PORT)]
+        port: u16,
+        /// Open the site in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
+    /// Report every static problem of the course, then exit non-zero if any.
+    Check,
+    /// Labs: list them, or export one into a folder.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+#[derive(Subcommand)]
+enum LabCommand {
+    /// List the labs.
+    List,
+    /// Copy a lab's files into DIR (refuses to overwrite without --force).
+    Export {
+        /// The lab's id (see `course lab list`).
+        id: String,
+        /// The folder to copy into (created if missing).
+        dir: PathBuf,
+        /// Replace files that already exist.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    course::init_logging();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let project = Project::locate(cli.book.as_deref())?;
+    match cli.command {
+        Command::Build { dest } => {
+            let out = build::build(&project, dest.as_deref())?;
+            println!("Built the course into {} in {:.2?}", out.dir.display(), out.elapsed);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { port, open } => {
+            serve::serve(project, port, open)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let problems = check::check(&project);
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            if problems.is_empty() {
+                println!("course check: no problems");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("course check: {} problem(s)", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Lab(LabCommand::List) => {
+            lab::list(&project)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lab(LabCommand::Export { id, dir, force }) => {
+            lab::export(&project, &id, &dir, force)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Where the parts of the course are on disk.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use mdbook_driver::MDBook;
+use mdbook_labs::LabsConfig;
+
+/// The course's folders, found from the book folder.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The book root (holds book.toml).
+    pub book: PathBuf,
+    /// The labs folder, as book.toml's `[preprocessor.labs]` says.
+    pub labs: PathBuf,
+    /// The project root (the book's parent).
+    pub root: PathBuf,
+}
+
+impl Project {
+    /// Uses `book` if given, else finds `book/book.toml` here or in a parent.
+    pub fn locate(book: Option<&Path>) -> Result<Project> {
+        let book = match book {
+            Some(b) => b.to_path_buf(),
+            None => {
+                let cwd = std::env::current_dir().context("reading the current folder")?;
+                let found = cwd.ancestors().map(|d| d.join("book")).find(|b| b.join("book.toml").is_file());
+                match found {
+                    Some(b) => b,
+                    None if cwd.join("book.toml").is_file() => cwd,
+                    None => bail!(
+                        "no book found: neither {0}/book/book.toml nor a parent's exists\n  help: run from the course folder, or pass --book DIR",
+                        cwd.display()
+                    ),
+                }
+            }
+        };
+        if !book.join("book.toml").is_file() {
+            bail!("{} has no book.toml\n  help: --book takes the folder that holds book.toml", book.display());
+        }
+        let book = book.canonicalize().with_context(|| format!("opening {}", book.display()))?;
+        let root = book.parent().map_or_else(|| book.clone(), Path::to_path_buf);
+        let config = mdbook_driver::config::Config::from_disk(book.join("book.toml"))
+            .with_context(|| format!("reading {}", book.join("book.toml").display()))?;
+        let labs_cfg: LabsConfig = config.get("preprocessor.labs").ok().flatten().unwrap_or_default();
+        let labs = labs_cfg.labs_dir(&book);
+        Ok(Project { book, labs, root })
+    }
+
+    /// Loads the book as mdBook does (book.toml, SUMMARY.md, chapters).
+    pub fn load_book(&self) -> Result<MDBook> {
+        MDBook::load(&self.book).with_context(|| format!("loading the book at {}", self.book.display()))
+    }
+}

@@ -1,0 +1,341 @@
+//! `mdbook-labs`: the mdBook preprocessor of the MLOps course.
+//!
+//! It replaces each `{{#lab ID}}` in a chapter with the lab's embed: header,
+//! file tree, every shown file highlighted at build time, copy buttons, the
+//! zip download, the steps with their checks, and the mount points of the
+//! live-status widget. Chapters without a directive are left byte for byte as
+//! they were: edits are splices of byte ranges, markdown is never re-written.
+//!
+//! Use it in process with [`LabsPreprocessor`] (the `course` CLI does, through
+//! `mdbook-driver`), or as the `mdbook-labs` command that stock `mdbook` runs.
+//! Besides the book it produces [`Asset`]s — the zips and the widget's css/js —
+//! that the caller writes into the site.
+
+mod directives;
+mod highlight;
+mod html;
+mod render;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context as _, Result, bail};
+use course_labs::{Catalog, Lab, load_catalog, nearest_id};
+use mdbook_preprocessor::book::Book;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+pub use directives::{Directive, DirectiveKind, find_directives};
+pub use highlight::{theme_css, warm_up};
+pub use render::{LAB_TEMPLATE, zip_path};
+
+/// The preprocessor's name: its table in book.toml is `[preprocessor.labs]`.
+pub const NAME: &str = "labs";
+
+/// The widget's stylesheet, built in; `theme/labs.css` on disk overrides it.
+const LABS_CSS: &str = include_str!("../../../theme/labs.css");
+/// The widget's script, built in; `theme/labs.js` on disk overrides it.
+const LABS_JS: &str = include_str!("../../../theme/labs.js");
+
+/// `[preprocessor.labs]` in book.toml. Paths are relative to the book root.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub struct LabsConfig {
+    /// Folder of the labs (default `../labs`).
+    pub labs_dir: Option<PathBuf>,
+    /// Folder whose `lab.html` overrides the built-in template (default `../templates`).
+    pub templates_dir: Option<PathBuf>,
+    /// Folder whose `labs.css`/`labs.js` override the built-in ones (default `../theme`).
+    pub theme_dir: Option<PathBuf>,
+    /// URL of the learner's sidecar, for pages not served by `course serve`.
+    pub sidecar_url: Option<String>,
+}
+
+impl LabsConfig {
+    /// Reads the table from a book's configuration.
+    pub fn from_context(ctx: &PreprocessorContext) -> Result<Self> {
+        Ok(ctx.config.get::<LabsConfig>("preprocessor.labs").context("reading [preprocessor.labs] in book.toml")?.unwrap_or_default())
+    }
+
+    /// The labs folder for a book at `root`.
+    pub fn labs_dir(&self, root: &Path) -> PathBuf {
+        root.join(self.labs_dir.as_deref().unwrap_or(Path::new("../labs")))
+    }
+
+    fn templates_dir(&self, root: &Path) -> PathBuf {
+        root.join(self.templates_dir.as_deref().unwrap_or(Path::new("../templates")))
+    }
+
+    fn theme_dir(&self, root: &Path) -> PathBuf {
+        root.join(self.theme_dir.as_deref().unwrap_or(Path::new("../theme")))
+    }
+}
+
+/// A file the site needs beside the pages (a zip, the widget's css/js).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// Path relative to the site root, with `/` separators.
+    pub path: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// Result of expanding a book.
+pub struct Expanded {
+    /// The book with every directive expanded.
+    pub book: Book,
+    /// Files to write into the site.
+    pub assets: Vec<Asset>,
+    /// Labs no chapter embeds (a warning in a build, an error in `course check`).
+    pub unembedded: Vec<String>,
+}
+
+/// The preprocessor, for `MDBook::with_preprocessor`. The assets of the last
+/// run are kept for the caller to write after rendering.
+#[derive(Clone, Default)]
+pub struct LabsPreprocessor {
+    assets: Arc<Mutex<Vec<Asset>>>,
+}
+
+impl LabsPreprocessor {
+    /// A new preprocessor.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the assets produced by the last run.
+    pub fn take_assets(&self) -> Vec<Asset> {
+        self.assets.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default()
+    }
+}
+
+impl Preprocessor for LabsPreprocessor {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn run(&self, ctx: &PreprocessorContext, book: Book) -> mdbook_preprocessor::errors::Result<Book> {
+        let expanded = expand(ctx, book)?;
+        for id in &expanded.unembedded {
+            tracing::warn!("lab `{id}` is not embedded by any chapter; add {{{{#lab {id}}}}} to one");
+        }
+        if let Ok(mut assets) = self.assets.lock() {
+            *assets = expanded.assets;
+        }
+        Ok(expanded.book)
+    }
+}
+
+/// Expands every `{{#lab ID}}` of `book`, reading labs as configured in `ctx`.
+pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
+    let cfg = LabsConfig::from_context(ctx)?;
+    let src_dir = ctx.root.join(&ctx.config.book.src);
+
+    // Pass 1: where are the directives?
+    let mut found: Vec<(PathBuf, Vec<Directive>)> = Vec::new();
+    for ch in book.chapters() {
+        let ds = find_directives(&ch.content);
+        if !ds.is_empty() {
+            let path = ch.source_path.clone().or_else(|| ch.path.clone()).unwrap_or_default();
+            found.push((path, ds));
+        }
+    }
+
+    let labs_dir = cfg.labs_dir(&ctx.root);
+    let (catalog, problems) = if labs_dir.is_dir() || !found.is_empty() {
+        load_catalog(&labs_dir)
+    } else {
+        (Catalog::default(), Vec::new())
+    };
+    let mut errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
+
+    let mut embedded: BTreeMap<&str, usize> = BTreeMap::new();
+    for (path, ds) in &found {
+        let shown = src_dir.join(path);
+        for d in ds {
+            let place = format!("{}:{}:{}", shown.display(), d.line, d.column);
+            match &d.kind {
+                DirectiveKind::Lab(id) => match catalog.get(id) {
+                    Some(lab) => *embedded.entry(&lab.id).or_default() += 1,
+                    None => errors.push(unknown_lab(&place, id, &catalog, &labs_dir, !problems.is_empty())),
+                },
+                DirectiveKind::Invalid(why) => errors.push(format!("{place}: error: {why}")),
+                DirectiveKind::Escaped => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    let unembedded = catalog.ids().filter(|id| !embedded.contains_key(id)).map(str::to_owned).collect();
+    if found.is_empty() {
+        return Ok(Expanded { book, assets: Vec::new(), unembedded });
+    }
+
+    // Pass 2: highlight the files of every embedded lab, in parallel.
+    let labs: Vec<&Lab> = embedded.keys().filter_map(|id| catalog.get(id)).collect();
+    let contents = highlight_all(&labs)?;
+    let mut assets = Vec::new();
+    let mut zip_sizes = BTreeMap::new();
+    for lab in &labs {
+        let bytes = course_labs::lab_zip(lab).with_context(|| format!("building the zip of lab `{}`", lab.id))?;
+        zip_sizes.insert(lab.id.as_str(), bytes.len());
+        assets.push(Asset { path: zip_path(&lab.id), bytes });
+    }
+    let (asset_urls, mut static_assets) = static_assets(&cfg.theme_dir(&ctx.root))?;
+    assets.append(&mut static_assets);
+    let tera = render::load_templates(Some(&cfg.templates_dir(&ctx.root)))?;
+    let sidecar_url = cfg.sidecar_url.clone().unwrap_or_default();
+
+    // Pass 3: splice each chapter, last directive first so ranges stay valid.
+    let mut failure: Option<anyhow::Error> = None;
+    book.for_each_chapter_mut(|ch| {
+        if failure.is_some() {
+            return;
+        }
+        let ds = find_directives(&ch.content);
+        if ds.is_empty() {
+            return;
+        }
+        let depth = ch.path.as_ref().map_or(0, |p| p.components().count().saturating_sub(1));
+        let path_to_root = "../".repeat(depth);
+        let mut content = ch.content.clone();
+        for d in ds.iter().rev() {
+            let replacement = match &d.kind {
+                DirectiveKind::Escaped => ch.content[d.range.start + 1..d.range.end].to_owned(),
+                DirectiveKind::Lab(id) => {
+                    let Some(lab) = catalog.get(id) else { continue };
+                    let input = render::EmbedInput {
+                        lab,
+                        contents: &contents[id.as_str()],
+                        path_to_root: &path_to_root,
+                        zip_bytes: zip_sizes.get(id.as_str()).copied().unwrap_or(0),
+                        assets: &asset_urls,
+                        sidecar_url: &sidecar_url,
+                    };
+                    match render::render_embed(&tera, &input) {
+                        Ok(html) => block_at(&ch.content, d.range.clone(), &html),
+                        Err(e) => {
+                            failure = Some(e);
+                            return;
+                        }
+                    }
+                }
+                DirectiveKind::Invalid(_) => continue,
+            };
+            content.replace_range(d.range.clone(), &replacement);
+        }
+        ch.content = content;
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(Expanded { book, assets, unembedded })
+}
+
+fn unknown_lab(place: &str, id: &str, catalog: &Catalog, labs_dir: &Path, broken: bool) -> String {
+    let mut msg = format!("{place}: error: unknown lab `{id}`");
+    match nearest_id(id, catalog.ids()) {
+        Some(near) => msg.push_str(&format!("\n  help: did you mean `{near}`?")),
+        None if broken => msg.push_str("\n  help: the lab may be one of those whose lab.yaml has errors (listed above)"),
+        None => msg.push_str(&format!("\n  help: labs are the folders of {} that hold a lab.yaml", labs_dir.display())),
+    }
+    msg
+}
+
+/// HTML placed where a directive was, on lines of its own so that markdown
+/// reads it as an HTML block.
+fn block_at(text: &str, range: std::ops::Range<usize>, html: &str) -> String {
+    let before = &text[..range.start];
+    let after = &text[range.end..];
+    let mut out = String::with_capacity(html.len() + 4);
+    if !(before.is_empty() || before.ends_with("\n\n") || before == "\n") {
+        out.push_str(if before.ends_with('\n') { "\n" } else { "\n\n" });
+    }
+    out.push_str(html);
+    out.push('\n');
+    if !after.starts_with('\n') && !after.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileContent>>> {
+    let jobs: Vec<(usize, usize)> =
+        labs.iter().enumerate().flat_map(|(l, lab)| (0..lab.files.len()).map(move |f| (l, f))).collect();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len().max(1));
+    let chunk = jobs.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<((usize, usize), render::FileContent)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(l, f)| render::file_content(labs[l], &labs[l].files[f]).map(|c| ((l, f), c)))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a highlighting thread panicked")))).collect()
+    });
+    let mut out: BTreeMap<String, Vec<Option<render::FileContent>>> =
+        labs.iter().map(|lab| (lab.id.clone(), vec![None; lab.files.len()])).collect();
+    for part in results {
+        for ((l, f), c) in part? {
+            if let Some(slot) = out.get_mut(&labs[l].id) {
+                slot[f] = Some(c);
+            }
+        }
+    }
+    Ok(out.into_iter().map(|(id, v)| (id, v.into_iter().flatten().collect())).collect())
+}
+
+fn static_assets(theme_dir: &Path) -> Result<(render::Assets, Vec<Asset>)> {
+    let read = |name: &str, builtin: &str| -> Result<Vec<u8>> {
+        let p = theme_dir.join(name);
+        if p.is_file() { std::fs::read(&p).with_context(|| format!("reading {}", p.display())) } else { Ok(builtin.as_bytes().to_vec()) }
+    };
+    let files = [
+        ("labs/labs.css", read("labs.css", LABS_CSS)?),
+        ("labs/labs-highlight.css", theme_css().into_bytes()),
+        ("labs/labs.js", read("labs.js", LABS_JS)?),
+    ];
+    let url = |path: &str, bytes: &[u8]| {
+        let hash = Sha256::digest(bytes);
+        let hex: String = hash.iter().take(5).map(|b| format!("{b:02x}")).collect();
+        format!("{path}?v={hex}")
+    };
+    let urls = render::Assets {
+        css: url(files[0].0, &files[0].1),
+        highlight_css: url(files[1].0, &files[1].1),
+        js: url(files[2].0, &files[2].1),
+    };
+    Ok((urls, files.into_iter().map(|(path, bytes)| Asset { path: path.to_owned(), bytes }).collect()))
+}
+
+/// Writes assets under `dir`, each atomically and only when its bytes
+/// changed (so a file watcher sees no change when nothing changed).
+pub fn write_assets(dir: &Path, assets: &[Asset]) -> Result<()> {
+    for a in assets {
+        let target = dir.join(&a.path);
+        if std::fs::read(&target).is_ok_and(|old| old == a.bytes) {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let tmp = target.with_extension("tmp-labs");
+        std::fs::write(&tmp, &a.bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Logs to stderr only (stdout carries the book), filtered by `COURSE_LOG`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}

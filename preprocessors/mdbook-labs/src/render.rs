@@ -1,0 +1,286 @@
+//! One lab → the HTML that replaces its `{{#lab ID}}`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use course_labs::{Lab, LabFile};
+use mdbook_markdown::pulldown_cmark::html::push_html;
+use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
+use serde::Serialize;
+
+use crate::highlight::{MAX_HIGHLIGHT_BYTES, highlight, syntax_name};
+use crate::html::{as_markdown_block, escape};
+
+/// The built-in template; `templates/lab.html` on disk overrides it.
+pub const LAB_TEMPLATE: &str = include_str!("../../../templates/lab.html");
+
+/// A lab file's content as read for the page.
+#[derive(Clone)]
+pub(crate) struct FileContent {
+    /// Highlighted HTML, or an explanation when the file is not printed.
+    pub html: Arc<str>,
+    /// The syntax's name.
+    pub syntax: &'static str,
+}
+
+/// Reads and highlights one file of a lab.
+pub(crate) fn file_content(lab: &Lab, file: &LabFile) -> Result<FileContent> {
+    let path = lab.dir.join(&file.rel);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(_) if !file.show => FileContent { html: Arc::from(""), syntax: "" },
+        Ok(text) if text.len() <= MAX_HIGHLIGHT_BYTES => {
+            FileContent { html: highlight(&file.rel, &text), syntax: syntax_name(&file.rel, &text) }
+        }
+        Ok(text) => FileContent {
+            html: Arc::from(escape(&format!("({} KiB: too large to print here; it is in the download)", text.len() / 1024))),
+            syntax: "Plain Text",
+        },
+        Err(_) => FileContent {
+            html: Arc::from("(a binary file: it is in the download)"),
+            syntax: "Binary",
+        },
+    })
+}
+
+#[derive(Serialize)]
+struct Ctx<'a> {
+    lab: LabCtx<'a>,
+    files: Vec<FileCtx<'a>>,
+    steps: Vec<StepCtx<'a>>,
+    tree: String,
+    zip: ZipCtx,
+    assets: &'a Assets,
+    sidecar_url: &'a str,
+}
+
+#[derive(Serialize)]
+struct LabCtx<'a> {
+    id: &'a str,
+    title: &'a str,
+    module_label: String,
+    summary: &'a str,
+    minutes: u32,
+    requires: Vec<ReqCtx<'a>>,
+    ports: Vec<PortCtx<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReqCtx<'a> {
+    tool: &'a str,
+    version: Option<String>,
+    optional: bool,
+}
+
+#[derive(Serialize)]
+struct PortCtx<'a> {
+    port: u16,
+    service: &'a str,
+}
+
+#[derive(Serialize)]
+struct FileCtx<'a> {
+    rel: &'a str,
+    caption: Option<&'a str>,
+    show: bool,
+    anchor: String,
+    syntax: &'static str,
+    html: &'a str,
+}
+
+#[derive(Serialize)]
+struct StepCtx<'a> {
+    id: &'a str,
+    title: &'a str,
+    text_html: String,
+    run: Option<&'a str>,
+    service: bool,
+    check: Option<CheckCtx<'a>>,
+    cleanup: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CheckCtx<'a> {
+    kind: &'static str,
+    describe: String,
+    hint: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ZipCtx {
+    href: String,
+    files: usize,
+    kib: String,
+}
+
+/// Where the page finds the lab assets (relative to the chapter).
+#[derive(Serialize, Clone, Debug)]
+pub(crate) struct Assets {
+    /// The widget's stylesheet.
+    pub css: String,
+    /// The highlighting palettes.
+    pub highlight_css: String,
+    /// The widget's script.
+    pub js: String,
+}
+
+/// Everything needed to render one embed.
+pub(crate) struct EmbedInput<'a> {
+    /// The lab.
+    pub lab: &'a Lab,
+    /// Content of each of `lab.files`, in order.
+    pub contents: &'a [FileContent],
+    /// `../` repeated to reach the book root from the chapter.
+    pub path_to_root: &'a str,
+    /// Size of the lab's zip in bytes.
+    pub zip_bytes: usize,
+    /// Asset URLs, relative to the book root (with cache-busting query).
+    pub assets: &'a Assets,
+    /// Sidecar URL from book.toml, or empty.
+    pub sidecar_url: &'a str,
+}
+
+/// Renders the embed with the template (`template` is the template text).
+pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<String> {
+    let lab = input.lab;
+    let root = input.path_to_root;
+    let files = lab
+        .files
+        .iter()
+        .zip(input.contents)
+        .enumerate()
+        .map(|(i, (f, c))| FileCtx {
+            rel: &f.rel,
+            caption: f.caption.as_deref(),
+            show: f.show,
+            anchor: format!("lab-{}-file-{}", lab.id, i + 1),
+            syntax: c.syntax,
+            html: &c.html,
+        })
+        .collect::<Vec<_>>();
+    let tree = file_tree(&lab.id, &lab.files);
+    let steps = lab
+        .steps
+        .iter()
+        .map(|s| StepCtx {
+            id: &s.id,
+            title: &s.title,
+            text_html: markdown_to_html(&s.text),
+            run: s.run.as_deref(),
+            service: s.service,
+            check: s.check.as_ref().map(|c| CheckCtx { kind: c.spec.kind(), describe: c.spec.describe(), hint: c.hint.as_deref() }),
+            cleanup: s.cleanup.as_deref(),
+        })
+        .collect();
+    let assets = Assets {
+        css: format!("{root}{}", input.assets.css),
+        highlight_css: format!("{root}{}", input.assets.highlight_css),
+        js: format!("{root}{}", input.assets.js),
+    };
+    let ctx = Ctx {
+        lab: LabCtx {
+            id: &lab.id,
+            title: &lab.title,
+            module_label: format!("{:02}", lab.module),
+            summary: &lab.summary,
+            minutes: lab.minutes,
+            requires: lab
+                .requires
+                .iter()
+                .map(|r| ReqCtx { tool: &r.tool, version: r.version.as_ref().map(ToString::to_string), optional: r.optional })
+                .collect(),
+            ports: lab.ports.iter().map(|p| PortCtx { port: p.port, service: &p.service }).collect(),
+        },
+        files,
+        steps,
+        tree,
+        zip: ZipCtx {
+            href: format!("{root}{}", zip_path(&lab.id)),
+            files: lab.files.len(),
+            kib: format!("{:.1}", input.zip_bytes as f64 / 1024.0),
+        },
+        assets: &assets,
+        sidecar_url: input.sidecar_url,
+    };
+    let context = tera::Context::from_serialize(&ctx).context("building the template context")?;
+    let html = tera.render("lab.html", &context).map_err(|e| anyhow::anyhow!(tera_error(&e)))?;
+    Ok(as_markdown_block(&html))
+}
+
+/// Where a lab's zip is, relative to the book root.
+pub fn zip_path(id: &str) -> String {
+    format!("labs/{id}.zip")
+}
+
+fn tera_error(e: &tera::Error) -> String {
+    let mut msg = format!("rendering templates/lab.html: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    msg
+}
+
+/// Markdown of a step's text → HTML, parsed the way mdBook parses chapters.
+fn markdown_to_html(text: &str) -> String {
+    if text.trim().is_empty() {
+        return String::new();
+    }
+    let mut html = String::new();
+    push_html(&mut html, new_cmark_parser(text, &MarkdownOptions::default()));
+    html
+}
+
+/// A nested list of the lab's files; shown files link to their listing.
+fn file_tree(id: &str, files: &[LabFile]) -> String {
+    #[derive(Default)]
+    struct Node {
+        dirs: BTreeMap<String, Node>,
+        files: Vec<(String, Option<usize>)>,
+    }
+    let mut root = Node::default();
+    for (i, f) in files.iter().enumerate() {
+        let mut node = &mut root;
+        let parts: Vec<&str> = f.rel.split('/').collect();
+        for dir in &parts[..parts.len() - 1] {
+            node = node.dirs.entry((*dir).to_owned()).or_default();
+        }
+        node.files.push((parts[parts.len() - 1].to_owned(), f.show.then_some(i + 1)));
+    }
+    fn walk(id: &str, node: &Node, out: &mut String) {
+        out.push_str("<ul>");
+        for (name, child) in &node.dirs {
+            out.push_str(&format!("<li class=\"labs-dir\"><span>{}/</span>", escape(name)));
+            walk(id, child, out);
+            out.push_str("</li>");
+        }
+        let mut files: Vec<&(String, Option<usize>)> = node.files.iter().collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, anchor) in files {
+            match anchor {
+                Some(n) => out.push_str(&format!("<li><a href=\"#lab-{id}-file-{n}\">{}</a></li>", escape(name))),
+                None => out.push_str(&format!("<li>{}</li>", escape(name))),
+            }
+        }
+        out.push_str("</ul>");
+    }
+    let mut out = String::new();
+    walk(id, &root, &mut out);
+    out
+}
+
+/// Loads the template: `dir/lab.html` if it exists, else the built-in one.
+pub(crate) fn load_templates(dir: Option<&Path>) -> Result<tera::Tera> {
+    let mut tera = tera::Tera::default();
+    let on_disk = dir.map(|d| d.join("lab.html")).filter(|p| p.is_file());
+    let text = match &on_disk {
+        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        None => LAB_TEMPLATE.to_owned(),
+    };
+    let name = on_disk.as_ref().map_or_else(|| "the built-in lab template".to_owned(), |p| p.display().to_string());
+    tera.add_raw_template("lab.html", &text).map_err(|e| anyhow::anyhow!("{name}: {}", tera_error(&e)))?;
+    Ok(tera)
+}
