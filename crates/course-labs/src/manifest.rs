@@ -516,9 +516,10 @@ fn pos<T>(s: &Spanned<T>) -> (u64, u64) {
 
 fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {
     let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-    let message = plain_message(e);
+    // The only enum in the schema is a check's kind.
+    let message = plain_message(e).replace("unknown variant", "unknown check kind");
     let mut d = Diagnostic::new(manifest, line, col, message.clone());
-    if message.contains("unknown variant") {
+    if message.contains("unknown check kind") {
         d = d.with_help("a check's `kind` is one of: http, tcp, file, command");
     } else if message.contains("unknown field") {
         d = d.with_help("check the spelling against the lab manifest reference in the README");
@@ -538,7 +539,12 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
         Some(i) => &first[..i],
         None => first,
     };
-    first.trim_start_matches("error: ").to_owned()
+    let first = first.trim_start_matches("error: ");
+    // And a leading "line X column Y: ".
+    match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((place, rest)) if place.contains(" column ") => rest.to_owned(),
+        _ => first.to_owned(),
+    }
 }
 
 fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diagnostic> {

@@ -3,7 +3,7 @@ use std::fmt;
 
 /// A dotted version number such as `3.11` or `1.30.2`, compared numerically
 /// part by part (missing parts count as zero, so `3.11` == `3.11.0`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Version(Vec<u64>);
 
 impl Version {
@@ -57,6 +57,14 @@ impl Ord for Version {
         Ordering::Equal
     }
 }
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
 
 impl PartialOrd for Version {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {

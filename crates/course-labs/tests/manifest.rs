@@ -1,0 +1,223 @@
+//! Every way a lab.yaml can be wrong gives a clear diagnostic with its place,
+//! never a panic.
+
+use std::path::{Path, PathBuf};
+
+use course_labs::{CheckSpec, Diagnostic, load_catalog, load_lab, parse_lab};
+
+/// A lab folder in a temp dir with the given files.
+fn lab_dir(id: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join(id);
+    for (rel, content) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+    (tmp, dir)
+}
+
+const GOOD: &str = "\
+id: demo
+title: Demo
+module: 3
+summary: A demo.
+minutes: 10
+files:
+  - path: app.py
+steps:
+  - id: one
+    title: One
+    run: echo one
+    check:
+      kind: file
+      path: app.py
+";
+
+fn errors(manifest: &str, extra: &[(&str, &str)]) -> Vec<Diagnostic> {
+    let mut files = vec![("lab.yaml", manifest), ("app.py", "print(1)\n")];
+    files.extend_from_slice(extra);
+    let (_tmp, dir) = lab_dir("demo", &files);
+    match load_lab(&dir) {
+        Ok(lab) => panic!("expected errors, got a lab {}", lab.id),
+        Err(e) => e,
+    }
+}
+
+fn one(manifest: &str) -> String {
+    let errs = errors(manifest, &[]);
+    eprintln!("{}", errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    errs[0].to_string()
+}
+
+#[test]
+fn a_good_manifest_loads() {
+    let (_tmp, dir) = lab_dir("demo", &[("lab.yaml", GOOD), ("app.py", "x")]);
+    let lab = load_lab(&dir).expect("valid");
+    assert_eq!(lab.id, "demo");
+    assert_eq!(lab.files.len(), 1);
+    assert!(matches!(lab.steps[0].check.as_ref().map(|c| &c.spec), Some(CheckSpec::File { .. })));
+}
+
+#[test]
+fn yaml_syntax_error_has_line_and_column() {
+    let msg = one("id: demo\ntitle: [unclosed\nmodule: 3\n");
+    assert!(msg.contains("lab.yaml:"), "{msg}");
+    let place: Vec<&str> = msg.split(": error:").next().expect("place").rsplitn(3, ':').collect();
+    assert!(place[0].parse::<u32>().is_ok_and(|c| c > 0), "no column in {msg}");
+    assert!(place[1].parse::<u32>().is_ok_and(|l| l >= 2), "no line in {msg}");
+}
+
+#[test]
+fn unknown_field_is_named_with_the_allowed_ones() {
+    let msg = one(&GOOD.replace("title: Demo", "titel: Demo"));
+    assert!(msg.contains("lab.yaml:2:"), "{msg}");
+    assert!(msg.contains("unknown field `titel`"), "{msg}");
+    assert!(msg.contains("expected one of id, title,"), "allowed fields not listed: {msg}");
+}
+
+#[test]
+fn unknown_check_kind_lists_the_kinds() {
+    let msg = one(&GOOD.replace("kind: file", "kind: htp"));
+    assert!(msg.contains(":13:"), "{msg}");
+    assert!(msg.contains("htp"), "{msg}");
+    for kind in ["http", "tcp", "file", "command"] {
+        assert!(msg.contains(kind), "{kind} missing from {msg}");
+    }
+}
+
+#[test]
+fn field_of_another_check_kind_is_rejected() {
+    let msg = one(&GOOD.replace("path: app.py\n\"", "").replace("      path: app.py", "      url: http://127.0.0.1:1/"));
+    assert!(msg.contains("field `url` does not apply to a file check"), "{msg}");
+    assert!(msg.contains("a file check takes: path, contains"), "{msg}");
+}
+
+#[test]
+fn missing_required_field_is_named() {
+    let msg = one(&GOOD.replace("minutes: 10\n", ""));
+    assert!(msg.contains("missing field `minutes`"), "{msg}");
+    assert!(msg.contains("lab.yaml:"), "{msg}");
+}
+
+#[test]
+fn id_must_match_the_folder() {
+    let msg = one(&GOOD.replace("id: demo", "id: other"));
+    assert!(msg.contains("lab.yaml:1:5"), "{msg}");
+    assert!(msg.contains("differs from its folder name `demo`"), "{msg}");
+}
+
+#[test]
+fn listed_file_must_exist() {
+    let msg = one(&GOOD.replace("  - path: app.py", "  - path: missing.py"));
+    assert!(msg.contains("lab.yaml:7:11"), "{msg}");
+    assert!(msg.contains("`missing.py` does not exist"), "{msg}");
+    let msg = one(&GOOD.replace("  - path: app.py", "  - path: \"src/*.py\""));
+    assert!(msg.contains("matches no file"), "{msg}");
+}
+
+#[test]
+fn paths_that_leave_the_lab_are_rejected() {
+    for bad in ["../outside.py", "/etc/passwd", "a/../../x", "\"../**/*.py\""] {
+        let msg = one(&GOOD.replace("  - path: app.py", &format!("  - path: {bad}")));
+        assert!(msg.contains("leaves the lab folder"), "{bad}: {msg}");
+    }
+    let msg = one(&GOOD.replace("      path: app.py", "      path: ../../etc/passwd"));
+    assert!(msg.contains("leaves the lab folder"), "{msg}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_pointing_out_are_rejected() {
+    let (tmp, dir) = lab_dir("demo", &[("lab.yaml", &GOOD.replace("path: app.py\nsteps", "path: app.py\n  - path: link.py\nsteps")), ("app.py", "x")]);
+    std::fs::write(tmp.path().join("secret.py"), "s").expect("write");
+    std::os::unix::fs::symlink(tmp.path().join("secret.py"), dir.join("link.py")).expect("symlink");
+    let errs = load_lab(&dir).expect_err("must fail");
+    let msg = errs[0].to_string();
+    assert!(msg.contains("`link.py` is a symlink that points outside the lab folder"), "{msg}");
+    // A glob that would sweep the link up is caught too.
+    std::fs::write(dir.join("lab.yaml"), GOOD.replace("path: app.py\nsteps", "path: \"*.py\"\nsteps")).expect("write");
+    let msg = load_lab(&dir).expect_err("must fail")[0].to_string();
+    assert!(msg.contains("symlink"), "{msg}");
+}
+
+#[test]
+fn duplicate_step_ids_are_rejected() {
+    let manifest = format!("{GOOD}  - id: one\n    title: Again\n    run: echo again\n");
+    let msg = one(&manifest);
+    assert!(msg.contains("lab.yaml:15:9"), "{msg}");
+    assert!(msg.contains("duplicate step id `one` (first used on line 9)"), "{msg}");
+}
+
+#[test]
+fn traversal_shaped_ids_are_rejected() {
+    let msg = one(&GOOD.replace("  - id: one", "  - id: ../one"));
+    assert!(msg.contains("is not a valid step id"), "{msg}");
+}
+
+#[test]
+fn non_loopback_http_checks_are_rejected() {
+    let m = GOOD.replace("      kind: file\n      path: app.py", "      kind: http\n      url: http://example.com/");
+    let msg = one(&m);
+    assert!(msg.contains("not an http URL on this machine"), "{msg}");
+}
+
+#[test]
+fn several_problems_are_all_reported() {
+    let m = GOOD.replace("id: demo", "id: other").replace("  - path: app.py", "  - path: missing.py");
+    assert_eq!(errors(&m, &[]).len(), 2);
+}
+
+#[test]
+fn a_catalog_keeps_good_labs_and_reports_bad_ones() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (id, manifest) in [("demo", GOOD.to_owned()), ("broken", GOOD.replace("id: demo", "id: broken").replace("minutes: 10\n", ""))] {
+        let d = tmp.path().join(id);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join("lab.yaml"), manifest).expect("write");
+        std::fs::write(d.join("app.py"), "x").expect("write");
+    }
+    std::fs::create_dir_all(tmp.path().join("no-manifest")).expect("mkdir");
+    let (catalog, problems) = load_catalog(tmp.path());
+    assert_eq!(catalog.ids().collect::<Vec<_>>(), vec!["demo"]);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dir() -> &'static Path {
+        Path::new("/nonexistent/labs/demo")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_bytes_give_ok_or_err(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_lab(&dir().join("lab.yaml"), dir(), &bytes);
+        }
+
+        #[test]
+        fn yaml_shaped_text_gives_ok_or_err(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("id: demo".to_owned()),
+                    Just("files:".to_owned()),
+                    Just("  - path: x".to_owned()),
+                    Just("steps:".to_owned()),
+                    Just("  - id: a".to_owned()),
+                    Just("    check: {kind: http, url: 'http://127.0.0.1:1/', json: [1, {a: *x}]}".to_owned()),
+                    Just("&x [a, *x]".to_owned()),
+                    "[ -~]{0,40}",
+                ],
+                0..24,
+            )
+        ) {
+            let text = lines.join("\n");
+            let _ = parse_lab(&dir().join("lab.yaml"), dir(), text.as_bytes());
+        }
+    }
+}
