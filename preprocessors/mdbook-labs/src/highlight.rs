@@ -157,7 +157,9 @@ mod tests {
         assert_eq!(syntax_name("app/main.py", ""), "Python");
         assert_eq!(syntax_name("pyproject.toml", ""), "TOML");
         assert_eq!(syntax_name("uv.lock", ""), "TOML");
-        assert_eq!(syntax_name("infra/main.tf", ""), "HCL");
+        assert_eq!(syntax_name("infra/main.tf", ""), "Terraform");
+        // bat's HCL grammar is named after Terraform and covers .hcl too.
+        assert_eq!(syntax_name("config.hcl", ""), "Terraform");
         assert_eq!(syntax_name("compose.yaml", ""), "YAML");
         assert_eq!(syntax_name("run", "#!/bin/sh\necho"), "Bourne Again Shell (bash)");
         assert_eq!(syntax_name("notes", "just text"), "Plain Text");

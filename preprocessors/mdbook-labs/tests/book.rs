@@ -1,0 +1,235 @@
+//! The fixture book, built in process (as `course build` does) and by stock
+//! `mdbook` running our binary: same lab HTML, deterministic zips, chapters
+//! without directives untouched, links that resolve under a sub-path.
+//!
+//! The lab page's `<main>` is compared with `tests/snapshots/lab.html`; after
+//! an intended change, re-bless it with `BLESS=1 cargo test -p mdbook-labs`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mdbook_driver::MDBook;
+use mdbook_labs::LabsPreprocessor;
+use mdbook_preprocessor::PreprocessorContext;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic")
+}
+
+/// A throwaway copy of the fixture (book and labs), so builds never write
+/// into the source tree.
+fn copy_fixture() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture(), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir(from) {
+        let rel = entry.strip_prefix(from).expect("inside");
+        if rel.starts_with("book/src/labs") || rel.starts_with("book/book") {
+            continue;
+        }
+        let target = to.join(rel);
+        if entry.is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else {
+            std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(&entry, &target).expect("copy");
+        }
+    }
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].is_dir() {
+            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i]).expect("read_dir").map(|e| e.expect("entry").path()).collect();
+            children.sort();
+            out.extend(children);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn build_in_process(book: &Path, dest: &Path) {
+    let mut md = MDBook::load(book).expect("load");
+    md.config.build.build_dir = dest.to_path_buf();
+    let labs = LabsPreprocessor::new();
+    md.with_preprocessor(labs.clone());
+    md.build().expect("build");
+    mdbook_labs::write_assets(dest, &labs.take_assets()).expect("assets");
+}
+
+fn main_of(page: &Path) -> String {
+    let html = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("{}: {e}", page.display()));
+    let start = html.find("<main>").expect("<main>");
+    let end = html.find("</main>").expect("</main>");
+    html[start..end + 7].to_owned()
+}
+
+#[test]
+fn lab_page_matches_the_snapshot() {
+    let tmp = copy_fixture();
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let actual = main_of(&site.join("part/lab.html"));
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/lab.html");
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&snapshot, &actual).expect("bless");
+    }
+    let expected = std::fs::read_to_string(&snapshot).expect("snapshot missing: run with BLESS=1");
+    assert!(actual == expected, "lab page differs from {}; re-bless with BLESS=1 if intended", snapshot.display());
+}
+
+#[test]
+fn the_embed_has_every_part() {
+    let tmp = copy_fixture();
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let main = main_of(&site.join("part/lab.html"));
+    for needle in [
+        "class=\"labs-title\" id=\"lab-demo-title\">A demo lab</h2>",
+        "about 15 minutes",
+        "<span class=\"labs-tool\">python</span> ≥ 3.11",
+        "data-port=\"8000\"",
+        "href=\"../labs/demo.zip\"",
+        "<li><a href=\"#lab-demo-file-4\">main.tf</a></li>",
+        "<li>data.bin</li>",
+        "data-lang=\"Terraform\"",
+        "data-lang=\"Dockerfile\"",
+        "data-lang=\"TOML\"",
+        "class=\"labs-copy\" data-copy=\"lab-demo-file-1-code\"",
+        "data-copy=\"lab-demo-step-install-cmd\"",
+        "GET http://127.0.0.1:8000/ answers 200",
+        "<div class=\"labs-status\" data-lab=\"demo\" data-step=\"serve\"",
+        "<div class=\"labs-widget\" data-lab=\"demo\"",
+        "data-sidecar=\"http://127.0.0.1:4243\"",
+        "<p>A second paragraph, after a blank line.</p>",
+        "&lt;ready&gt; &amp; done",
+    ] {
+        assert!(main.contains(needle), "missing {needle:?}");
+    }
+    // Blank lines inside a file survive (the file is still one HTML block).
+    assert!(main.contains("\"\"\"</span></span>\n\n\n<span"), "blank lines lost");
+    // Text from a lab file is never expanded by mdBook's links preprocessor.
+    assert!(main.contains("{{</span>#include nothing.md"), "lab text was altered");
+    // No client-side highlighting of lab files: no <code> in the files.
+    let files = &main[main.find("labs-files").expect("files")..main.find("labs-steps-title").expect("steps")];
+    assert!(!files.contains("<code"), "lab files must not be left to highlight.js");
+}
+
+#[test]
+fn stock_mdbook_renders_the_same_lab_html() {
+    let Some(mdbook) = find_mdbook() else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "mdbook 0.5.4 is required in CI (the test command installs it)");
+        eprintln!("skipped: mdbook not found; install it with `cargo install mdbook --version 0.5.4 --locked`");
+        return;
+    };
+    let tmp = copy_fixture();
+    let ours = tmp.path().join("ours");
+    build_in_process(&tmp.path().join("book"), &ours);
+    let stock = tmp.path().join("stock");
+    let output = Command::new(&mdbook)
+        .arg("build")
+        .arg(tmp.path().join("book"))
+        .arg("-d")
+        .arg(&stock)
+        .env("MDBOOK_PREPROCESSOR__LABS__COMMAND", env!("CARGO_BIN_EXE_mdbook-labs"))
+        .output()
+        .expect("run mdbook");
+    assert!(output.status.success(), "mdbook build failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    for page in ["part/lab.html", "plain.html", "part/index.html"] {
+        assert_eq!(main_of(&ours.join(page)), main_of(&stock.join(page)), "{page} differs");
+    }
+    for asset in ["labs/demo.zip", "labs/labs.css", "labs/labs.js", "labs/labs-highlight.css"] {
+        let a = std::fs::read(ours.join(asset)).expect("ours");
+        let b = std::fs::read(stock.join(asset)).expect("stock");
+        assert!(a == b, "{asset} differs");
+    }
+}
+
+fn find_mdbook() -> Option<PathBuf> {
+    let candidates = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("mdbook")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/mdbook"));
+    candidates.into_iter().chain(home).find(|p| p.is_file())
+}
+
+#[test]
+fn zips_are_deterministic() {
+    let tmp = copy_fixture();
+    build_in_process(&tmp.path().join("book"), &tmp.path().join("a"));
+    // Touch every file: timestamps must not reach the zip.
+    for f in walkdir(&tmp.path().join("labs")) {
+        if f.is_file() {
+            let bytes = std::fs::read(&f).expect("read");
+            std::fs::write(&f, bytes).expect("rewrite");
+        }
+    }
+    build_in_process(&tmp.path().join("book"), &tmp.path().join("b"));
+    let a = std::fs::read(tmp.path().join("a/labs/demo.zip")).expect("a");
+    let b = std::fs::read(tmp.path().join("b/labs/demo.zip")).expect("b");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn chapters_without_directives_are_byte_identical() {
+    let md = MDBook::load(fixture().join("book")).expect("load");
+    let ctx = PreprocessorContext::new(md.root.clone(), md.config.clone(), "html".to_owned());
+    let before: Vec<(String, String)> = md.book.chapters().map(|c| (c.name.clone(), c.content.clone())).collect();
+    let expanded = mdbook_labs::expand(&ctx, md.book.clone()).expect("expand");
+    let after: Vec<(String, String)> = expanded.book.chapters().map(|c| (c.name.clone(), c.content.clone())).collect();
+    for ((name, a), (_, b)) in before.iter().zip(&after) {
+        match name.as_str() {
+            "Part" => assert_eq!(a.as_bytes(), b.as_bytes(), "{name} changed"),
+            // Only the escape's backslash goes.
+            "Plain chapter" => assert_eq!(a.replace("\\{{#lab", "{{#lab"), *b),
+            "Lab chapter" => assert!(b.contains("<section class=\"labs-lab\"")),
+            other => panic!("unexpected chapter {other}"),
+        }
+    }
+    assert!(expanded.unembedded.is_empty());
+}
+
+#[test]
+fn unknown_lab_names_the_place_and_the_nearest_id() {
+    let tmp = copy_fixture();
+    let chapter = tmp.path().join("book/src/part/lab.md");
+    let text = std::fs::read_to_string(&chapter).expect("read").replace("{{#lab demo}}", "{{#lab dmeo}}");
+    std::fs::write(&chapter, text).expect("write");
+    let md = MDBook::load(tmp.path().join("book")).expect("load");
+    let ctx = PreprocessorContext::new(md.root.clone(), md.config.clone(), "html".to_owned());
+    let err = mdbook_labs::expand(&ctx, md.book.clone()).err().expect("must fail").to_string();
+    assert!(err.contains("src/part/lab.md:7:1: error: unknown lab `dmeo`"), "{err}");
+    assert!(err.contains("did you mean `demo`?"), "{err}");
+}
+
+#[test]
+fn links_and_assets_resolve_under_a_sub_path() {
+    let tmp = copy_fixture();
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let page = site.join("part/lab.html");
+    let html = std::fs::read_to_string(&page).expect("page");
+    let mut checked = 0;
+    for attr in ["href=\"", "src=\""] {
+        for piece in html.split(attr).skip(1) {
+            let url = &piece[..piece.find('"').expect("closing quote")];
+            if url.is_empty() || url.starts_with('#') || url.contains("://") || url.starts_with("mailto:") {
+                continue;
+            }
+            assert!(!url.starts_with('/'), "absolute link {url} breaks under a sub-path");
+            let path = url.split(['?', '#']).next().unwrap_or(url);
+            let target = page.parent().expect("dir").join(path);
+            assert!(target.exists(), "{url} does not resolve from part/lab.html");
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "only {checked} links checked");
+    let not_found = std::fs::read_to_string(site.join("404.html")).expect("404");
+    assert!(not_found.contains("<base href=\"/fixture/\">"), "404 page must use site-url");
+}
