@@ -32,16 +32,28 @@ impl Catalog {
 /// Loads every lab under `root`. Problems in one lab do not stop the others:
 /// the catalog holds the labs that are valid, the list every problem found.
 pub fn load_catalog(root: &Path) -> (Catalog, Vec<Diagnostic>) {
-    let mut catalog = Catalog { root: root.to_path_buf(), labs: Vec::new() };
+    let mut catalog = Catalog {
+        root: root.to_path_buf(),
+        labs: Vec::new(),
+    };
     let mut problems = Vec::new();
     let entries = match std::fs::read_dir(root) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Diagnostic::new(root, 0, 0, format!("cannot read the labs folder: {e}")));
+            problems.push(Diagnostic::new(
+                root,
+                0,
+                0,
+                format!("cannot read the labs folder: {e}"),
+            ));
             return (catalog, problems);
         }
     };
-    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for dir in dirs {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -60,7 +72,11 @@ pub fn load_catalog(root: &Path) -> (Catalog, Vec<Diagnostic>) {
 pub fn nearest_id<'a>(wanted: &str, ids: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     ids.into_iter()
         .map(|id| (strsim::damerau_levenshtein(wanted, id), id))
-        .filter(|(d, id)| *d <= (wanted.len().max(id.len()) / 2).max(2) || id.contains(wanted) || wanted.contains(id))
+        .filter(|(d, id)| {
+            *d <= (wanted.len().max(id.len()) / 2).max(2)
+                || id.contains(wanted)
+                || wanted.contains(id)
+        })
         .min()
         .map(|(_, id)| id)
 }

@@ -44,7 +44,10 @@ pub fn export_lab(lab: &Lab, dest: &Path, force: bool) -> Result<ExportReport, E
             .map(|f| f.rel.clone())
             .collect();
         if !existing.is_empty() {
-            return Err(ExportError::WouldOverwrite { dest: dest.to_path_buf(), existing });
+            return Err(ExportError::WouldOverwrite {
+                dest: dest.to_path_buf(),
+                existing,
+            });
         }
     }
     let io = |path: &Path| {

@@ -12,7 +12,14 @@ use crate::diag::Diagnostic;
 
 /// Folders that are never part of a lab: environments, caches, VCS data.
 const ALWAYS_IGNORED: &[&str] = &[
-    ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".mypy_cache", "node_modules", ".git", "mlruns",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    "node_modules",
+    ".git",
+    "mlruns",
 ];
 
 /// A file of a lab, as shown on the page and put in the zip.
@@ -41,8 +48,12 @@ pub(crate) fn is_inside_path(path: &str) -> bool {
         return false;
     }
     let p = Path::new(path);
-    p.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && !path.split('/').next().is_some_and(|first| first.len() == 2 && first.ends_with(':'))
+    p.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        && !path
+            .split('/')
+            .next()
+            .is_some_and(|first| first.len() == 2 && first.ends_with(':'))
 }
 
 fn has_glob_meta(s: &str) -> bool {
@@ -62,14 +73,24 @@ pub(crate) fn resolve_files(
     let mut problems = Vec::new();
     let at = |l: u64, c: u64, m: String| Diagnostic::new(manifest, l, c, m);
     if specs.is_empty() {
-        problems.push(at(0, 0, "`files` is empty".into()).with_help("list the files a learner sees and copies"));
+        problems.push(
+            at(0, 0, "`files` is empty".into())
+                .with_help("list the files a learner sees and copies"),
+        );
     }
 
     let mut ignore_set = GlobSetBuilder::new();
     for pat in ignore {
-        let (l, c) = (u64::from(pat.referenced.line()), u64::from(pat.referenced.column()));
+        let (l, c) = (
+            pat.referenced.line(),
+            pat.referenced.column(),
+        );
         if !is_inside_path(pat.value.trim_end_matches('/')) && !pat.value.starts_with("**") {
-            problems.push(at(l, c, format!("the ignore pattern `{}` leaves the lab folder", pat.value)));
+            problems.push(at(
+                l,
+                c,
+                format!("the ignore pattern `{}` leaves the lab folder", pat.value),
+            ));
             continue;
         }
         match glob(pat.value.trim_end_matches('/')) {
@@ -80,7 +101,11 @@ pub(crate) fn resolve_files(
                     ignore_set.add(g);
                 }
             }
-            Err(e) => problems.push(at(l, c, format!("bad ignore pattern `{}`: {}", pat.value, e.kind()))),
+            Err(e) => problems.push(at(
+                l,
+                c,
+                format!("bad ignore pattern `{}`: {}", pat.value, e.kind()),
+            )),
         }
     }
     let ignore_set = ignore_set.build().unwrap_or_else(|_| GlobSet::empty());
@@ -89,18 +114,34 @@ pub(crate) fn resolve_files(
     let canonical_dir = match dir.canonicalize() {
         Ok(d) => d,
         Err(e) => {
-            problems.push(at(0, 0, format!("cannot open the lab folder {}: {e}", dir.display())));
+            problems.push(at(
+                0,
+                0,
+                format!("cannot open the lab folder {}: {e}", dir.display()),
+            ));
             return Err(problems);
         }
     };
     let mut all: Vec<String> = Vec::new();
     let mut escaping: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let walker = WalkDir::new(dir).follow_links(false).sort_by_file_name().into_iter().filter_entry(|e| {
-        e.depth() == 0 || !e.file_name().to_str().is_some_and(|n| ALWAYS_IGNORED.contains(&n))
-    });
+    let walker = WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|n| ALWAYS_IGNORED.contains(&n))
+        });
     for entry in walker.flatten() {
-        let Ok(rel) = entry.path().strip_prefix(dir) else { continue };
-        let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else { continue };
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let Some(rel) = rel.to_str().map(|r| r.replace('\\', "/")) else {
+            continue;
+        };
         if rel.is_empty() {
             continue;
         }
@@ -129,17 +170,28 @@ pub(crate) fn resolve_files(
         let pattern = spec.pattern.trim_end_matches('/');
         if !is_inside_path(pattern) {
             problems.push(
-                at(l, c, format!("`{}` leaves the lab folder", spec.pattern))
-                    .with_help("list paths relative to the lab folder, without `..` or a leading `/`"),
+                at(l, c, format!("`{}` leaves the lab folder", spec.pattern)).with_help(
+                    "list paths relative to the lab folder, without `..` or a leading `/`",
+                ),
             );
             continue;
         }
         if let Some((link, target)) = escaping.iter().find(|(link, _)| {
-            *link == pattern || link.starts_with(&format!("{pattern}/")) || (has_glob_meta(pattern) && glob(pattern).is_ok_and(|g| g.compile_matcher().is_match(link.as_str())))
+            *link == pattern
+                || link.starts_with(&format!("{pattern}/"))
+                || (has_glob_meta(pattern)
+                    && glob(pattern).is_ok_and(|g| g.compile_matcher().is_match(link.as_str())))
         }) {
             problems.push(
-                at(l, c, format!("`{link}` is a symlink that points outside the lab folder, to {}", target.display()))
-                    .with_help("copy the file into the lab instead of linking to it"),
+                at(
+                    l,
+                    c,
+                    format!(
+                        "`{link}` is a symlink that points outside the lab folder, to {}",
+                        target.display()
+                    ),
+                )
+                .with_help("copy the file into the lab instead of linking to it"),
             );
             continue;
         }
@@ -150,20 +202,37 @@ pub(crate) fn resolve_files(
                     all.iter().filter(|f| m.is_match(f.as_str())).collect()
                 }
                 Err(e) => {
-                    problems.push(at(l, c, format!("bad glob `{}`: {}", spec.pattern, e.kind())));
+                    problems.push(at(
+                        l,
+                        c,
+                        format!("bad glob `{}`: {}", spec.pattern, e.kind()),
+                    ));
                     continue;
                 }
             }
         } else {
             let prefix = format!("{pattern}/");
-            all.iter().filter(|f| *f == pattern || f.starts_with(&prefix)).collect()
+            all.iter()
+                .filter(|f| *f == pattern || f.starts_with(&prefix))
+                .collect()
         };
-        let matched: Vec<&String> = matched.into_iter().filter(|f| !ignore_set.is_match(f.as_str())).collect();
+        let matched: Vec<&String> = matched
+            .into_iter()
+            .filter(|f| !ignore_set.is_match(f.as_str()))
+            .collect();
         if matched.is_empty() {
-            let what = if has_glob_meta(pattern) { "matches no file" } else { "does not exist" };
+            let what = if has_glob_meta(pattern) {
+                "matches no file"
+            } else {
+                "does not exist"
+            };
             problems.push(
-                at(l, c, format!("`{}` {what} in {}", spec.pattern, dir.display()))
-                    .with_help("create the file, fix the path, or remove the entry"),
+                at(
+                    l,
+                    c,
+                    format!("`{}` {what} in {}", spec.pattern, dir.display()),
+                )
+                .with_help("create the file, fix the path, or remove the entry"),
             );
             continue;
         }
@@ -175,10 +244,18 @@ pub(crate) fn resolve_files(
                 }
                 continue;
             }
-            out.push(LabFile { rel: rel.clone(), caption: spec.caption.clone(), show: spec.show });
+            out.push(LabFile {
+                rel: rel.clone(),
+                caption: spec.caption.clone(),
+                show: spec.show,
+            });
         }
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]
@@ -190,7 +267,15 @@ mod tests {
         for ok in ["a", "a/b.py", "./a", "src/**/*.py"] {
             assert!(is_inside_path(ok), "{ok}");
         }
-        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a\\b", "C:/x", "a/.."] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a\\b",
+            "C:/x",
+            "a/..",
+        ] {
             assert!(!is_inside_path(bad), "{bad}");
         }
     }

@@ -279,7 +279,13 @@ impl CheckSpec {
     /// One line that says what the check verifies, for the page.
     pub fn describe(&self) -> String {
         match self {
-            CheckSpec::Http { url, method, status, json, .. } => {
+            CheckSpec::Http {
+                url,
+                method,
+                status,
+                json,
+                ..
+            } => {
                 let mut s = format!("{} {url} answers {status}", method.as_str());
                 if let Some(json) = json {
                     s.push_str(&format!(" with JSON containing {json}"));
@@ -287,9 +293,19 @@ impl CheckSpec {
                 s
             }
             CheckSpec::Tcp { host, port } => format!("something listens on {host}:{port}"),
-            CheckSpec::File { path, contains: None } => format!("the file {path} exists"),
-            CheckSpec::File { path, contains: Some(c) } => format!("the file {path} contains “{c}”"),
-            CheckSpec::Command { command, contains, min_version } => {
+            CheckSpec::File {
+                path,
+                contains: None,
+            } => format!("the file {path} exists"),
+            CheckSpec::File {
+                path,
+                contains: Some(c),
+            } => format!("the file {path} contains “{c}”"),
+            CheckSpec::Command {
+                command,
+                contains,
+                min_version,
+            } => {
                 let mut s = format!("the command “{command}” succeeds");
                 if let Some(v) = min_version {
                     s.push_str(&format!(" and reports version ≥ {v}"));
@@ -318,7 +334,9 @@ impl CheckSpec {
 pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
 }
 
@@ -339,34 +357,66 @@ pub fn load_lab(dir: &Path) -> Result<Lab, Vec<Diagnostic>> {
 pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<Diagnostic>> {
     let at = |line: u64, col: u64, msg: String| Diagnostic::new(manifest, line, col, msg);
     if bytes.len() > MAX_MANIFEST_BYTES {
-        return Err(vec![at(0, 0, format!("lab.yaml is {} bytes; the limit is {MAX_MANIFEST_BYTES}", bytes.len()))]);
+        return Err(vec![at(
+            0,
+            0,
+            format!(
+                "lab.yaml is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
+                bytes.len()
+            ),
+        )]);
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
         vec![at(line, 0, "lab.yaml is not valid UTF-8".into())]
     })?;
-    let raw: RawLab = serde_saphyr::from_str(text).map_err(|e| vec![yaml_diagnostic(manifest, &e)])?;
+    let raw: RawLab =
+        serde_saphyr::from_str(text).map_err(|e| vec![yaml_diagnostic(manifest, &e)])?;
 
     let files_spec = raw.files_spec();
     let mut problems = Vec::new();
-    let folder = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+    let folder = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
     let (id_line, id_col) = pos(&raw.id);
     if !is_valid_id(&raw.id.value) {
         problems.push(
-            at(id_line, id_col, format!("`{}` is not a valid lab id", raw.id.value))
-                .with_help("use 1–64 lowercase letters, digits and dashes, e.g. `model-serving`"),
+            at(
+                id_line,
+                id_col,
+                format!("`{}` is not a valid lab id", raw.id.value),
+            )
+            .with_help("use 1–64 lowercase letters, digits and dashes, e.g. `model-serving`"),
         );
     } else if raw.id.value != folder {
         problems.push(
-            at(id_line, id_col, format!("the lab id `{}` differs from its folder name `{folder}`", raw.id.value))
-                .with_help(format!("set `id: {folder}` or rename the folder to labs/{}", raw.id.value)),
+            at(
+                id_line,
+                id_col,
+                format!(
+                    "the lab id `{}` differs from its folder name `{folder}`",
+                    raw.id.value
+                ),
+            )
+            .with_help(format!(
+                "set `id: {folder}` or rename the folder to labs/{}",
+                raw.id.value
+            )),
         );
     }
     if raw.title.trim().is_empty() {
         problems.push(at(0, 0, "`title` is empty".into()).with_help("give the lab a short title"));
     }
     if raw.minutes == 0 {
-        problems.push(at(0, 0, "`minutes` is 0".into()).with_help("say how long the lab takes, in minutes"));
+        problems.push(
+            at(0, 0, "`minutes` is 0".into()).with_help("say how long the lab takes, in minutes"),
+        );
     }
 
     let mut requires = Vec::new();
@@ -378,14 +428,19 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
                 None => {
                     let (l, c) = pos(&v);
                     problems.push(
-                        at(l, c, format!("`{}` is not a version number", v.value))
-                            .with_help("write a minimum version such as \"3.11\" or \"1.30.0\" (quoted)"),
+                        at(l, c, format!("`{}` is not a version number", v.value)).with_help(
+                            "write a minimum version such as \"3.11\" or \"1.30.0\" (quoted)",
+                        ),
                     );
                     None
                 }
             },
         };
-        requires.push(Requirement { tool: r.tool, version, optional: r.optional });
+        requires.push(Requirement {
+            tool: r.tool,
+            version,
+            optional: r.optional,
+        });
     }
 
     let mut ports = Vec::new();
@@ -397,7 +452,11 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
         } else if !seen_ports.insert(p.value.port) {
             problems.push(at(l, c, format!("port {} is declared twice", p.value.port)));
         }
-        ports.push(Port { port: p.value.port, service: p.value.service, line: l });
+        ports.push(Port {
+            port: p.value.port,
+            service: p.value.service,
+            line: l,
+        });
     }
 
     let mut runs_with = Vec::new();
@@ -405,7 +464,11 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
     for r in raw.runs_with {
         let (l, c) = pos(&r);
         if !is_valid_id(&r.value) {
-            problems.push(at(l, c, format!("`{}` in runs_with is not a lab id", r.value)));
+            problems.push(at(
+                l,
+                c,
+                format!("`{}` in runs_with is not a lab id", r.value),
+            ));
         }
         runs_with.push(r.value);
         runs_with_lines.push(l);
@@ -430,28 +493,57 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
             );
         } else if let Some((_, first)) = step_ids.iter().find(|(id, _)| *id == s.id.value) {
             problems.push(
-                at(l, c, format!("duplicate step id `{}` (first used on line {first})", s.id.value))
-                    .with_help("every step needs its own id"),
+                at(
+                    l,
+                    c,
+                    format!(
+                        "duplicate step id `{}` (first used on line {first})",
+                        s.id.value
+                    ),
+                )
+                .with_help("every step needs its own id"),
             );
         }
         step_ids.push((s.id.value.clone(), l));
         if s.run.is_none() && s.check.is_none() && s.text.trim().is_empty() {
-            problems.push(at(l, c, format!("step `{}` has no text, run or check", s.id.value)));
+            problems.push(at(
+                l,
+                c,
+                format!("step `{}` has no text, run or check", s.id.value),
+            ));
         }
         let timeout = match s.timeout {
             Some(0) => {
-                problems.push(at(l, c, format!("step `{}` has a timeout of 0 seconds", s.id.value)));
+                problems.push(at(
+                    l,
+                    c,
+                    format!("step `{}` has a timeout of 0 seconds", s.id.value),
+                ));
                 DEFAULT_STEP_TIMEOUT
             }
             Some(t) if t > MAX_STEP_TIMEOUT_SECS => {
-                problems.push(at(l, c, format!("step `{}` has a timeout of {t} s; the limit is {MAX_STEP_TIMEOUT_SECS} s", s.id.value)));
+                problems.push(at(
+                    l,
+                    c,
+                    format!(
+                        "step `{}` has a timeout of {t} s; the limit is {MAX_STEP_TIMEOUT_SECS} s",
+                        s.id.value
+                    ),
+                ));
                 DEFAULT_STEP_TIMEOUT
             }
             Some(t) => Duration::from_secs(t),
             None => DEFAULT_STEP_TIMEOUT,
         };
         if s.service && s.run.is_none() {
-            problems.push(at(l, c, format!("step `{}` is a service but has no `run` command", s.id.value)));
+            problems.push(at(
+                l,
+                c,
+                format!(
+                    "step `{}` is a service but has no `run` command",
+                    s.id.value
+                ),
+            ));
         }
         let check = match s.check {
             None => None,
@@ -511,11 +603,17 @@ impl RawLab {
 }
 
 fn pos<T>(s: &Spanned<T>) -> (u64, u64) {
-    (u64::from(s.referenced.line()), u64::from(s.referenced.column()))
+    (
+        s.referenced.line(),
+        s.referenced.column(),
+    )
 }
 
 fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {
-    let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line(), l.column()))
+        .unwrap_or((0, 0));
     // The only enum in the schema is a check's kind.
     let message = plain_message(e).replace("unknown variant", "unknown check kind");
     let mut d = Diagnostic::new(manifest, line, col, message.clone());
@@ -524,7 +622,9 @@ fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {
     } else if message.contains("unknown field") {
         d = d.with_help("check the spelling against the lab manifest reference in the README");
     } else if message.contains("missing field") {
-        d = d.with_help("add the field; the README's lab manifest reference lists what each part needs");
+        d = d.with_help(
+            "add the field; the README's lab manifest reference lists what each part needs",
+        );
     }
     d
 }
@@ -573,19 +673,28 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
     };
     let kind = format!("{:?}", c.kind).to_lowercase();
     let allowed_list = || format!("{}, timeout, hint", allowed.join(", "));
-    for (field, present) in given.iter().chain(std::iter::once(&("min_version", c.min_version.is_some()))) {
+    for (field, present) in given
+        .iter()
+        .chain(std::iter::once(&("min_version", c.min_version.is_some())))
+    {
         if *present && !allowed.contains(field) {
-            return Err(at(format!("field `{field}` does not apply to a {kind} check"))
-                .with_help(format!("a {kind} check takes: {}", allowed_list())));
+            return Err(
+                at(format!("field `{field}` does not apply to a {kind} check"))
+                    .with_help(format!("a {kind} check takes: {}", allowed_list())),
+            );
         }
     }
     let timeout = match c.timeout {
         None => DEFAULT_CHECK_TIMEOUT,
         Some(t) if t.is_finite() && t > 0.0 && t <= 300.0 => Duration::from_secs_f64(t),
-        Some(t) => return Err(at(format!("check timeout {t} is out of range")).with_help("give seconds between 0 and 300")),
+        Some(t) => {
+            return Err(at(format!("check timeout {t} is out of range"))
+                .with_help("give seconds between 0 and 300"));
+        }
     };
     let missing = |field: &str| {
-        at(format!("a {kind} check needs `{field}`")).with_help(format!("a {kind} check takes: {}", allowed_list()))
+        at(format!("a {kind} check needs `{field}`"))
+            .with_help(format!("a {kind} check takes: {}", allowed_list()))
     };
     let spec = match c.kind {
         CheckKind::Http => {
@@ -600,20 +709,28 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
                 Some("POST") => HttpMethod::Post,
                 Some("PUT") => HttpMethod::Put,
                 Some(other) => {
-                    return Err(at(format!("unknown HTTP method `{other}`")).with_help("use GET, HEAD, POST or PUT"));
+                    return Err(at(format!("unknown HTTP method `{other}`"))
+                        .with_help("use GET, HEAD, POST or PUT"));
                 }
             };
             let status = c.status.unwrap_or(200);
             if !(100..=599).contains(&status) {
                 return Err(at(format!("{status} is not an HTTP status")));
             }
-            CheckSpec::Http { url, method, body: c.body, status, json: c.json }
+            CheckSpec::Http {
+                url,
+                method,
+                body: c.body,
+                status,
+                json: c.json,
+            }
         }
         CheckKind::Tcp => {
             let port = c.port.ok_or_else(|| missing("port"))?;
             let host = c.host.unwrap_or_else(|| "127.0.0.1".to_owned());
             if !is_loopback_host(&host) {
-                return Err(at(format!("`{host}` is not a loopback host")).with_help("use 127.0.0.1, localhost or ::1"));
+                return Err(at(format!("`{host}` is not a loopback host"))
+                    .with_help("use 127.0.0.1, localhost or ::1"));
             }
             CheckSpec::Tcp { host, port }
         }
@@ -623,7 +740,10 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
                 return Err(at(format!("the path `{path}` leaves the lab folder"))
                     .with_help("use a relative path inside the lab, without `..`"));
             }
-            CheckSpec::File { path, contains: c.contains }
+            CheckSpec::File {
+                path,
+                contains: c.contains,
+            }
         }
         CheckKind::Command => {
             let command = c.command.ok_or_else(|| missing("command"))?;
@@ -633,13 +753,22 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
             let min_version = match c.min_version {
                 None => None,
                 Some(v) => Some(Version::parse(&v).ok_or_else(|| {
-                    at(format!("`{v}` is not a version number")).with_help("write it as \"3.11\" or \"1.30.0\" (quoted)")
+                    at(format!("`{v}` is not a version number"))
+                        .with_help("write it as \"3.11\" or \"1.30.0\" (quoted)")
                 })?),
             };
-            CheckSpec::Command { command, contains: c.contains, min_version }
+            CheckSpec::Command {
+                command,
+                contains: c.contains,
+                min_version,
+            }
         }
     };
-    Ok(Check { spec, timeout, hint: c.hint })
+    Ok(Check {
+        spec,
+        timeout,
+        hint: c.hint,
+    })
 }
 
 fn is_loopback_host(host: &str) -> bool {
@@ -675,7 +804,17 @@ mod tests {
     fn ids() {
         assert!(is_valid_id("model-serving"));
         assert!(is_valid_id("03-serving"));
-        for bad in ["", "..", "../x", "a/b", "A", "-x", "x y", "%2e%2e", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "..",
+            "../x",
+            "a/b",
+            "A",
+            "-x",
+            "x y",
+            "%2e%2e",
+            &"a".repeat(65),
+        ] {
             assert!(!is_valid_id(bad), "{bad:?} should be invalid");
         }
     }

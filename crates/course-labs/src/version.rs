@@ -24,17 +24,18 @@ impl Version {
         let bytes = output.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'v') {
+            if bytes[i].is_ascii_digit()
+                && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'v')
+            {
                 let start = i;
                 while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
                     i += 1;
                 }
                 let token = output[start..i].trim_end_matches('.');
-                if token.contains('.') {
-                    if let Some(v) = Version::parse(token) {
+                if token.contains('.')
+                    && let Some(v) = Version::parse(token) {
                         return Some(v);
                     }
-                }
             } else {
                 i += 1;
             }
@@ -97,10 +98,22 @@ mod tests {
     fn finds_versions_in_tool_output() {
         let f = |s| Version::find_in(s).map(|v| v.to_string());
         assert_eq!(f("Python 3.11.7").as_deref(), Some("3.11.7"));
-        assert_eq!(f("Docker version 28.2.2, build e6534b4").as_deref(), Some("28.2.2"));
-        assert_eq!(f("Docker Compose version v2.29.1").as_deref(), Some("2.29.1"));
-        assert_eq!(f("uv 0.9.5 (d5f39331a 2025-10-21)").as_deref(), Some("0.9.5"));
-        assert_eq!(f("kind v0.27.0 go1.23.6 linux/amd64").as_deref(), Some("0.27.0"));
+        assert_eq!(
+            f("Docker version 28.2.2, build e6534b4").as_deref(),
+            Some("28.2.2")
+        );
+        assert_eq!(
+            f("Docker Compose version v2.29.1").as_deref(),
+            Some("2.29.1")
+        );
+        assert_eq!(
+            f("uv 0.9.5 (d5f39331a 2025-10-21)").as_deref(),
+            Some("0.9.5")
+        );
+        assert_eq!(
+            f("kind v0.27.0 go1.23.6 linux/amd64").as_deref(),
+            Some("0.27.0")
+        );
         assert_eq!(f("no digits here"), None);
     }
 }

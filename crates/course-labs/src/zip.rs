@@ -15,7 +15,8 @@ pub fn lab_zip(lab: &Lab) -> io::Result<Vec<u8>> {
     let mut entries = Vec::with_capacity(lab.files.len());
     for f in &lab.files {
         let path = lab.dir.join(&f.rel);
-        let data = std::fs::read(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let data = std::fs::read(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
         entries.push((format!("{}/{}", lab.id, f.rel), data, is_executable(&path)));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -39,7 +40,11 @@ fn write_zip(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     for (name, data, exec) in entries {
         let crc = crc32fast::hash(data);
         let deflated = miniz_oxide::deflate::compress_to_vec(data, 9);
-        let (method, body): (u16, &[u8]) = if deflated.len() < data.len() { (8, &deflated) } else { (0, data) };
+        let (method, body): (u16, &[u8]) = if deflated.len() < data.len() {
+            (8, &deflated)
+        } else {
+            (0, data)
+        };
         let offset = out.len() as u32;
         let name_bytes = name.as_bytes();
 
@@ -94,8 +99,16 @@ mod tests {
     #[test]
     fn same_input_same_bytes_and_sizes_recorded() {
         let entries = vec![
-            ("lab/a.txt".to_owned(), b"hello hello hello hello".to_vec(), false),
-            ("lab/run.sh".to_owned(), b"#!/bin/sh\necho hi\n".to_vec(), true),
+            (
+                "lab/a.txt".to_owned(),
+                b"hello hello hello hello".to_vec(),
+                false,
+            ),
+            (
+                "lab/run.sh".to_owned(),
+                b"#!/bin/sh\necho hi\n".to_vec(),
+                true,
+            ),
         ];
         let a = write_zip(&entries);
         let b = write_zip(&entries);

@@ -46,7 +46,13 @@ fn errors(manifest: &str, extra: &[(&str, &str)]) -> Vec<Diagnostic> {
 
 fn one(manifest: &str) -> String {
     let errs = errors(manifest, &[]);
-    eprintln!("{}", errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    eprintln!(
+        "{}",
+        errs.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
     assert_eq!(errs.len(), 1, "{errs:#?}");
     errs[0].to_string()
 }
@@ -57,16 +63,30 @@ fn a_good_manifest_loads() {
     let lab = load_lab(&dir).expect("valid");
     assert_eq!(lab.id, "demo");
     assert_eq!(lab.files.len(), 1);
-    assert!(matches!(lab.steps[0].check.as_ref().map(|c| &c.spec), Some(CheckSpec::File { .. })));
+    assert!(matches!(
+        lab.steps[0].check.as_ref().map(|c| &c.spec),
+        Some(CheckSpec::File { .. })
+    ));
 }
 
 #[test]
 fn yaml_syntax_error_has_line_and_column() {
     let msg = one("id: demo\ntitle: [unclosed\nmodule: 3\n");
     assert!(msg.contains("lab.yaml:"), "{msg}");
-    let place: Vec<&str> = msg.split(": error:").next().expect("place").rsplitn(3, ':').collect();
-    assert!(place[0].parse::<u32>().is_ok_and(|c| c > 0), "no column in {msg}");
-    assert!(place[1].parse::<u32>().is_ok_and(|l| l >= 2), "no line in {msg}");
+    let place: Vec<&str> = msg
+        .split(": error:")
+        .next()
+        .expect("place")
+        .rsplitn(3, ':')
+        .collect();
+    assert!(
+        place[0].parse::<u32>().is_ok_and(|c| c > 0),
+        "no column in {msg}"
+    );
+    assert!(
+        place[1].parse::<u32>().is_ok_and(|l| l >= 2),
+        "no line in {msg}"
+    );
 }
 
 #[test]
@@ -74,7 +94,10 @@ fn unknown_field_is_named_with_the_allowed_ones() {
     let msg = one(&GOOD.replace("title: Demo", "titel: Demo"));
     assert!(msg.contains("lab.yaml:2:"), "{msg}");
     assert!(msg.contains("unknown field `titel`"), "{msg}");
-    assert!(msg.contains("expected one of id, title,"), "allowed fields not listed: {msg}");
+    assert!(
+        msg.contains("expected one of id, title,"),
+        "allowed fields not listed: {msg}"
+    );
 }
 
 #[test]
@@ -89,8 +112,13 @@ fn unknown_check_kind_lists_the_kinds() {
 
 #[test]
 fn field_of_another_check_kind_is_rejected() {
-    let msg = one(&GOOD.replace("path: app.py\n\"", "").replace("      path: app.py", "      url: http://127.0.0.1:1/"));
-    assert!(msg.contains("field `url` does not apply to a file check"), "{msg}");
+    let msg = one(&GOOD
+        .replace("path: app.py\n\"", "")
+        .replace("      path: app.py", "      url: http://127.0.0.1:1/"));
+    assert!(
+        msg.contains("field `url` does not apply to a file check"),
+        "{msg}"
+    );
     assert!(msg.contains("a file check takes: path, contains"), "{msg}");
 }
 
@@ -119,7 +147,12 @@ fn listed_file_must_exist() {
 
 #[test]
 fn paths_that_leave_the_lab_are_rejected() {
-    for bad in ["../outside.py", "/etc/passwd", "a/../../x", "\"../**/*.py\""] {
+    for bad in [
+        "../outside.py",
+        "/etc/passwd",
+        "a/../../x",
+        "\"../**/*.py\"",
+    ] {
         let msg = one(&GOOD.replace("  - path: app.py", &format!("  - path: {bad}")));
         assert!(msg.contains("leaves the lab folder"), "{bad}: {msg}");
     }
@@ -130,14 +163,33 @@ fn paths_that_leave_the_lab_are_rejected() {
 #[cfg(unix)]
 #[test]
 fn symlinks_pointing_out_are_rejected() {
-    let (tmp, dir) = lab_dir("demo", &[("lab.yaml", &GOOD.replace("path: app.py\nsteps", "path: app.py\n  - path: link.py\nsteps")), ("app.py", "x")]);
+    let (tmp, dir) = lab_dir(
+        "demo",
+        &[
+            (
+                "lab.yaml",
+                &GOOD.replace(
+                    "path: app.py\nsteps",
+                    "path: app.py\n  - path: link.py\nsteps",
+                ),
+            ),
+            ("app.py", "x"),
+        ],
+    );
     std::fs::write(tmp.path().join("secret.py"), "s").expect("write");
     std::os::unix::fs::symlink(tmp.path().join("secret.py"), dir.join("link.py")).expect("symlink");
     let errs = load_lab(&dir).expect_err("must fail");
     let msg = errs[0].to_string();
-    assert!(msg.contains("`link.py` is a symlink that points outside the lab folder"), "{msg}");
+    assert!(
+        msg.contains("`link.py` is a symlink that points outside the lab folder"),
+        "{msg}"
+    );
     // A glob that would sweep the link up is caught too.
-    std::fs::write(dir.join("lab.yaml"), GOOD.replace("path: app.py\nsteps", "path: \"*.py\"\nsteps")).expect("write");
+    std::fs::write(
+        dir.join("lab.yaml"),
+        GOOD.replace("path: app.py\nsteps", "path: \"*.py\"\nsteps"),
+    )
+    .expect("write");
     let msg = load_lab(&dir).expect_err("must fail")[0].to_string();
     assert!(msg.contains("symlink"), "{msg}");
 }
@@ -147,7 +199,10 @@ fn duplicate_step_ids_are_rejected() {
     let manifest = format!("{GOOD}  - id: one\n    title: Again\n    run: echo again\n");
     let msg = one(&manifest);
     assert!(msg.contains("lab.yaml:15:9"), "{msg}");
-    assert!(msg.contains("duplicate step id `one` (first used on line 9)"), "{msg}");
+    assert!(
+        msg.contains("duplicate step id `one` (first used on line 9)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -158,21 +213,33 @@ fn traversal_shaped_ids_are_rejected() {
 
 #[test]
 fn non_loopback_http_checks_are_rejected() {
-    let m = GOOD.replace("      kind: file\n      path: app.py", "      kind: http\n      url: http://example.com/");
+    let m = GOOD.replace(
+        "      kind: file\n      path: app.py",
+        "      kind: http\n      url: http://example.com/",
+    );
     let msg = one(&m);
     assert!(msg.contains("not an http URL on this machine"), "{msg}");
 }
 
 #[test]
 fn several_problems_are_all_reported() {
-    let m = GOOD.replace("id: demo", "id: other").replace("  - path: app.py", "  - path: missing.py");
+    let m = GOOD
+        .replace("id: demo", "id: other")
+        .replace("  - path: app.py", "  - path: missing.py");
     assert_eq!(errors(&m, &[]).len(), 2);
 }
 
 #[test]
 fn a_catalog_keeps_good_labs_and_reports_bad_ones() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    for (id, manifest) in [("demo", GOOD.to_owned()), ("broken", GOOD.replace("id: demo", "id: broken").replace("minutes: 10\n", ""))] {
+    for (id, manifest) in [
+        ("demo", GOOD.to_owned()),
+        (
+            "broken",
+            GOOD.replace("id: demo", "id: broken")
+                .replace("minutes: 10\n", ""),
+        ),
+    ] {
         let d = tmp.path().join(id);
         std::fs::create_dir_all(&d).expect("mkdir");
         std::fs::write(d.join("lab.yaml"), manifest).expect("write");

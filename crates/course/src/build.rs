@@ -28,7 +28,9 @@ pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
         Some(d) => absolute(d)?,
         None => md.root.join(&md.config.build.build_dir),
     };
-    let parent = dest.parent().context("the destination has no parent folder")?;
+    let parent = dest
+        .parent()
+        .context("the destination has no parent folder")?;
     std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("site");
     let staging = parent.join(format!(".{name}.building-{}", std::process::id()));
@@ -40,11 +42,16 @@ pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
     // Swap: old site out of the way, new one in, old one removed.
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     if dest.exists() {
-        std::fs::rename(&dest, &old).with_context(|| format!("moving the old site {}", dest.display()))?;
+        std::fs::rename(&dest, &old)
+            .with_context(|| format!("moving the old site {}", dest.display()))?;
     }
-    std::fs::rename(&staging, &dest).with_context(|| format!("moving the new site to {}", dest.display()))?;
+    std::fs::rename(&staging, &dest)
+        .with_context(|| format!("moving the new site to {}", dest.display()))?;
     let _ = std::fs::remove_dir_all(&old);
-    Ok(Built { dir: dest, elapsed: start.elapsed() })
+    Ok(Built {
+        dir: dest,
+        elapsed: start.elapsed(),
+    })
 }
 
 /// Builds the whole site into `dir` (which the HTML renderer empties first).
@@ -62,13 +69,18 @@ pub fn build_into(project: &Project, dir: &Path) -> Result<()> {
 /// mdBook's errors nest the preprocessor's message under "Rendering failed";
 /// show every level.
 fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(ToString::to_string).collect::<Vec<_>>().join("\n  caused by: ")
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  caused by: ")
 }
 
 fn absolute(p: &Path) -> Result<PathBuf> {
     if p.is_absolute() {
         Ok(p.to_path_buf())
     } else {
-        Ok(std::env::current_dir().context("reading the current folder")?.join(p))
+        Ok(std::env::current_dir()
+            .context("reading the current folder")?
+            .join(p))
     }
 }

@@ -26,8 +26,17 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     let md = match project.load_book() {
         Ok(md) => md,
         Err(e) => {
-            let msg = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
-            problems.push(Diagnostic::new(project.book.join("src/SUMMARY.md"), 0, 0, msg));
+            let msg = e
+                .chain()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ");
+            problems.push(Diagnostic::new(
+                project.book.join("src/SUMMARY.md"),
+                0,
+                0,
+                msg,
+            ));
             return problems;
         }
     };
@@ -36,11 +45,10 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     // Chapters by their path relative to src, with their text.
     let mut chapters: BTreeMap<PathBuf, String> = BTreeMap::new();
     for item in md.iter() {
-        if let BookItem::Chapter(ch) = item {
-            if let Some(p) = &ch.source_path {
+        if let BookItem::Chapter(ch) = item
+            && let Some(p) = &ch.source_path {
                 chapters.insert(p.clone(), ch.content.clone());
             }
-        }
     }
 
     // Directives and coverage.
@@ -51,17 +59,30 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
             match d.kind {
                 DirectiveKind::Lab(id) => {
                     if catalog.get(&id).is_some() {
-                        embeds.entry(id).or_default().push(format!("{}:{}", file.display(), d.line));
+                        embeds.entry(id).or_default().push(format!(
+                            "{}:{}",
+                            file.display(),
+                            d.line
+                        ));
                     } else if !lab_dir_exists(&project.labs, &id) {
-                        let mut diag = Diagnostic::new(&file, d.line as u64, d.column as u64, format!("unknown lab `{id}`"));
+                        let mut diag = Diagnostic::new(
+                            &file,
+                            d.line as u64,
+                            d.column as u64,
+                            format!("unknown lab `{id}`"),
+                        );
                         diag = match nearest_id(&id, catalog.ids()) {
                             Some(near) => diag.with_help(format!("did you mean `{near}`?")),
-                            None => diag.with_help("labs are the folders of labs/ that hold a lab.yaml"),
+                            None => {
+                                diag.with_help("labs are the folders of labs/ that hold a lab.yaml")
+                            }
                         };
                         problems.push(diag);
                     }
                 }
-                DirectiveKind::Invalid(why) => problems.push(Diagnostic::new(&file, d.line as u64, d.column as u64, why)),
+                DirectiveKind::Invalid(why) => {
+                    problems.push(Diagnostic::new(&file, d.line as u64, d.column as u64, why))
+                }
                 DirectiveKind::Escaped => {}
             }
         }
@@ -81,8 +102,10 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     }
 
     // Links and anchors.
-    let anchors: HashMap<PathBuf, HashSet<String>> =
-        chapters.iter().map(|(rel, text)| (rel.clone(), anchors_of(text, &catalog))).collect();
+    let anchors: HashMap<PathBuf, HashSet<String>> = chapters
+        .iter()
+        .map(|(rel, text)| (rel.clone(), anchors_of(text, &catalog)))
+        .collect();
     for (rel, text) in &chapters {
         problems.extend(check_links(&src, rel, text, &anchors));
     }
@@ -91,7 +114,12 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     for lab in &catalog.labs {
         for (other_id, line) in lab.runs_with.iter().zip(&lab.runs_with_lines) {
             let Some(other) = catalog.get(other_id) else {
-                let mut d = Diagnostic::new(&lab.manifest_path, *line, 0, format!("runs_with names an unknown lab `{other_id}`"));
+                let mut d = Diagnostic::new(
+                    &lab.manifest_path,
+                    *line,
+                    0,
+                    format!("runs_with names an unknown lab `{other_id}`"),
+                );
                 if let Some(near) = nearest_id(other_id, catalog.ids()) {
                     d = d.with_help(format!("did you mean `{near}`?"));
                 }
@@ -126,7 +154,9 @@ fn anchors_of(text: &str, catalog: &course_labs::Catalog) -> HashSet<String> {
     let mut heading: Option<(Option<String>, String)> = None;
     for event in new_cmark_parser(text, &MarkdownOptions::default()) {
         match event {
-            Event::Start(Tag::Heading { id, .. }) => heading = Some((id.map(|i| i.to_string()), String::new())),
+            Event::Start(Tag::Heading { id, .. }) => {
+                heading = Some((id.map(|i| i.to_string()), String::new()))
+            }
             Event::Text(t) | Event::Code(t) => {
                 if let Some((_, buf)) = heading.as_mut() {
                     buf.push_str(&t);
@@ -182,19 +212,32 @@ fn unique(id: String, used: &mut HashSet<String>) -> String {
     if used.insert(id.clone()) {
         return id;
     }
-    (1..).map(|n| format!("{id}-{n}")).find(|c| used.insert(c.clone())).unwrap_or(id)
+    (1..)
+        .map(|n| format!("{id}-{n}"))
+        .find(|c| used.insert(c.clone()))
+        .unwrap_or(id)
 }
 
-fn check_links(src: &Path, rel: &Path, text: &str, anchors: &HashMap<PathBuf, HashSet<String>>) -> Vec<Diagnostic> {
+fn check_links(
+    src: &Path,
+    rel: &Path,
+    text: &str,
+    anchors: &HashMap<PathBuf, HashSet<String>>,
+) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     let file = src.join(rel);
     let dir = rel.parent().unwrap_or(Path::new(""));
     for (event, range) in new_cmark_parser(text, &MarkdownOptions::default()).into_offset_iter() {
         let url = match &event {
-            Event::Start(Tag::Link { dest_url, .. }) | Event::Start(Tag::Image { dest_url, .. }) => dest_url.to_string(),
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => dest_url.to_string(),
             _ => continue,
         };
-        if url.is_empty() || url.contains("://") || url.starts_with("mailto:") || url.starts_with('/') {
+        if url.is_empty()
+            || url.contains("://")
+            || url.starts_with("mailto:")
+            || url.starts_with('/')
+        {
             continue;
         }
         let line = text[..range.start].matches('\n').count() as u64 + 1;
@@ -207,34 +250,58 @@ fn check_links(src: &Path, rel: &Path, text: &str, anchors: &HashMap<PathBuf, Ha
             rel.to_path_buf()
         } else {
             let Some(t) = normalize(&dir.join(path_part)) else {
-                problems.push(Diagnostic::new(&file, line, 0, format!("the link `{url}` leaves the book's src folder")));
+                problems.push(Diagnostic::new(
+                    &file,
+                    line,
+                    0,
+                    format!("the link `{url}` leaves the book's src folder"),
+                ));
                 continue;
             };
             // Links to a chapter may use its .html name.
-            if t.extension().is_some_and(|e| e == "html") && anchors.contains_key(&t.with_extension("md")) {
+            if t.extension().is_some_and(|e| e == "html")
+                && anchors.contains_key(&t.with_extension("md"))
+            {
                 t.with_extension("md")
             } else {
                 t
             }
         };
-        if !path_part.is_empty() && !src.join(&target_rel).exists() && !anchors.contains_key(&target_rel) {
+        if !path_part.is_empty()
+            && !src.join(&target_rel).exists()
+            && !anchors.contains_key(&target_rel)
+        {
             problems.push(
-                Diagnostic::new(&file, line, 0, format!("broken link `{url}`: {} does not exist", src.join(&target_rel).display()))
-                    .with_help("link to a chapter by its .md path relative to this chapter"),
+                Diagnostic::new(
+                    &file,
+                    line,
+                    0,
+                    format!(
+                        "broken link `{url}`: {} does not exist",
+                        src.join(&target_rel).display()
+                    ),
+                )
+                .with_help("link to a chapter by its .md path relative to this chapter"),
             );
             continue;
         }
-        if let Some(anchor) = anchor.filter(|a| !a.is_empty()) {
-            if let Some(ids) = anchors.get(&target_rel) {
-                if !ids.contains(anchor) {
-                    let mut d = Diagnostic::new(&file, line, 0, format!("broken link `{url}`: no heading or element with id `{anchor}` in {}", target_rel.display()));
+        if let Some(anchor) = anchor.filter(|a| !a.is_empty())
+            && let Some(ids) = anchors.get(&target_rel)
+                && !ids.contains(anchor) {
+                    let mut d = Diagnostic::new(
+                        &file,
+                        line,
+                        0,
+                        format!(
+                            "broken link `{url}`: no heading or element with id `{anchor}` in {}",
+                            target_rel.display()
+                        ),
+                    );
                     if let Some(near) = nearest_id(anchor, ids.iter().map(String::as_str)) {
                         d = d.with_help(format!("did you mean `#{near}`?"));
                     }
                     problems.push(d);
                 }
-            }
-        }
     }
     problems
 }
@@ -262,7 +329,10 @@ mod tests {
 
     #[test]
     fn heading_ids_follow_mdbook() {
-        assert_eq!(id_from_content("Liveness vs. readiness"), "liveness-vs-readiness");
+        assert_eq!(
+            id_from_content("Liveness vs. readiness"),
+            "liveness-vs-readiness"
+        );
         assert_eq!(id_from_content(" Step 2: `uv sync` "), "step-2-uv-sync");
         let mut used = HashSet::new();
         assert_eq!(unique("a".into(), &mut used), "a");

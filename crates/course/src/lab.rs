@@ -11,13 +11,19 @@ use crate::project::Project;
 pub fn list(project: &Project) -> Result<()> {
     let (catalog, problems) = load_catalog(&project.labs);
     for lab in &catalog.labs {
-        println!("{:<24} module {:02}  {:>4} min  {}", lab.id, lab.module, lab.minutes, lab.title);
+        println!(
+            "{:<24} module {:02}  {:>4} min  {}",
+            lab.id, lab.module, lab.minutes, lab.title
+        );
     }
     for p in &problems {
         eprintln!("{p}");
     }
     if !problems.is_empty() {
-        bail!("{} lab manifest problem(s); run `course check` for the full list", problems.len());
+        bail!(
+            "{} lab manifest problem(s); run `course check` for the full list",
+            problems.len()
+        );
     }
     Ok(())
 }
@@ -41,11 +47,18 @@ pub fn export(project: &Project, id: &str, dir: &Path, force: bool) -> Result<()
             for f in &report.written {
                 println!("  wrote {}", dir.join(f).display());
             }
-            println!("Exported lab `{}` ({} files) into {}", lab.id, report.written.len(), dir.display());
+            println!(
+                "Exported lab `{}` ({} files) into {}",
+                lab.id,
+                report.written.len(),
+                dir.display()
+            );
             Ok(())
         }
         Err(e @ ExportError::WouldOverwrite { .. }) => {
-            bail!("{e}\n  help: nothing was written; pass --force to replace them, or choose an empty folder")
+            bail!(
+                "{e}\n  help: nothing was written; pass --force to replace them, or choose an empty folder"
+            )
         }
         Err(e) => Err(e.into()),
     }

@@ -12,5 +12,9 @@ pub mod serve;
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,course=info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use course::{build, check, lab, project::Project, serve};
 
 #[derive(Parser)]
-#[command(name = "course", version, about = "Build, serve and check the MLOps course; list and export its labs.")]
+#[command(
+    name = "course",
+    version,
+    about = "Build, serve and check the MLOps course; list and export its labs."
+)]
 struct Cli {
     /// The book folder (the one with book.toml). Default: `book/` in this
     /// folder or the nearest parent that has one.
@@ -80,7 +84,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build { dest } => {
             let out = build::build(&project, dest.as_deref())?;
-            println!("Built the course into {} in {:.2?}", out.dir.display(), out.elapsed);
+            println!(
+                "Built the course into {} in {:.2?}",
+                out.dir.display(),
+                out.elapsed
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, open } => {

@@ -24,7 +24,10 @@ impl Project {
             Some(b) => b.to_path_buf(),
             None => {
                 let cwd = std::env::current_dir().context("reading the current folder")?;
-                let found = cwd.ancestors().map(|d| d.join("book")).find(|b| b.join("book.toml").is_file());
+                let found = cwd
+                    .ancestors()
+                    .map(|d| d.join("book"))
+                    .find(|b| b.join("book.toml").is_file());
                 match found {
                     Some(b) => b,
                     None if cwd.join("book.toml").is_file() => cwd,
@@ -36,19 +39,33 @@ impl Project {
             }
         };
         if !book.join("book.toml").is_file() {
-            bail!("{} has no book.toml\n  help: --book takes the folder that holds book.toml", book.display());
+            bail!(
+                "{} has no book.toml\n  help: --book takes the folder that holds book.toml",
+                book.display()
+            );
         }
-        let book = book.canonicalize().with_context(|| format!("opening {}", book.display()))?;
-        let root = book.parent().map_or_else(|| book.clone(), Path::to_path_buf);
+        let book = book
+            .canonicalize()
+            .with_context(|| format!("opening {}", book.display()))?;
+        let root = book
+            .parent()
+            .map_or_else(|| book.clone(), Path::to_path_buf);
         let config = mdbook_driver::config::Config::from_disk(book.join("book.toml"))
             .with_context(|| format!("reading {}", book.join("book.toml").display()))?;
-        let labs_cfg: LabsConfig = config.get("preprocessor.labs").ok().flatten().unwrap_or_default();
+        let labs_cfg: LabsConfig = config
+            .get("preprocessor.labs")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let labs = labs_cfg.labs_dir(&book);
+        // `book/../labs` reads better as `labs` in every message.
+        let labs = labs.canonicalize().unwrap_or(labs);
         Ok(Project { book, labs, root })
     }
 
     /// Loads the book as mdBook does (book.toml, SUMMARY.md, chapters).
     pub fn load_book(&self) -> Result<MDBook> {
-        MDBook::load(&self.book).with_context(|| format!("loading the book at {}", self.book.display()))
+        MDBook::load(&self.book)
+            .with_context(|| format!("loading the book at {}", self.book.display()))
     }
 }

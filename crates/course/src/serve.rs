@@ -95,11 +95,10 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
         let server = start(project, SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let url = format!("http://{}/", server.addr);
         println!("Serving the course at {url}  (Ctrl-C to stop)");
-        if open {
-            if let Err(e) = opener::open(&url) {
+        if open
+            && let Err(e) = opener::open(&url) {
                 eprintln!("could not open a browser: {e}");
             }
-        }
         shutdown_signal().await;
         println!("Stopping.");
         server.stop().await;
@@ -109,13 +108,19 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
 
 /// Builds the site, binds `addr` (port 0 picks one), starts watching.
 pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
-    let work = std::env::temp_dir().join(format!("course-serve-{}-{}", std::process::id(), addr.port()));
+    let work = std::env::temp_dir().join(format!(
+        "course-serve-{}-{}",
+        std::process::id(),
+        addr.port()
+    ));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let first = work.join("site-0");
     let p = project.clone();
     let f = first.clone();
-    tokio::task::spawn_blocking(move || build_into(&p, &f)).await.context("the build task failed")??;
+    tokio::task::spawn_blocking(move || build_into(&p, &f))
+        .await
+        .context("the build task failed")??;
 
     let (events, _) = broadcast::channel(64);
     let state = ServeState {
@@ -140,25 +145,35 @@ pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
             })
             .await;
     });
-    Ok(Server { addr, state, shutdown: Some(tx), task, _watcher: watcher })
+    Ok(Server {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+        _watcher: watcher,
+    })
 }
 
 /// The router: the reload websocket and the site's files.
 pub fn app(state: ServeState) -> Router {
-    Router::new().route(RELOAD_PATH, get(reload_socket)).fallback(get(static_file)).with_state(state)
+    Router::new()
+        .route(RELOAD_PATH, get(reload_socket))
+        .fallback(get(static_file))
+        .with_state(state)
 }
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -186,13 +201,23 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
     })
     .context("starting the file watcher")?;
     let mut watched = Vec::new();
-    for dir in [project.book.clone(), project.labs.clone(), project.root.join("theme"), project.root.join("templates")] {
+    for dir in [
+        project.book.clone(),
+        project.labs.clone(),
+        project.root.join("theme"),
+        project.root.join("templates"),
+    ] {
         if dir.is_dir() {
-            watcher.watch(&dir, RecursiveMode::Recursive).with_context(|| format!("watching {}", dir.display()))?;
+            watcher
+                .watch(&dir, RecursiveMode::Recursive)
+                .with_context(|| format!("watching {}", dir.display()))?;
             watched.push(dir);
         }
     }
-    let generated = [project.book.join("src").join("labs"), project.book.join("build")];
+    let generated = [
+        project.book.join("src").join("labs"),
+        project.book.join("build"),
+    ];
     std::thread::Builder::new()
         .name("course-rebuild".into())
         .spawn(move || {
@@ -213,13 +238,27 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
 }
 
 fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
-    const SKIP: &[&str] = &[".venv", "__pycache__", ".pytest_cache", ".ruff_cache", "node_modules", ".git", "mlruns", "target"];
+    const SKIP: &[&str] = &[
+        ".venv",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        "node_modules",
+        ".git",
+        "mlruns",
+        "target",
+    ];
     if generated.iter().any(|g| path.starts_with(g)) {
         return true;
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    name.ends_with('~') || name.ends_with(".swp") || name.starts_with(".#") || name.ends_with(".tmp-labs")
-        || path.components().any(|c| matches!(c, Component::Normal(n) if n.to_str().is_some_and(|n| SKIP.contains(&n))))
+    name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.starts_with(".#")
+        || name.ends_with(".tmp-labs")
+        || path.components().any(
+            |c| matches!(c, Component::Normal(n) if n.to_str().is_some_and(|n| SKIP.contains(&n))),
+        )
 }
 
 /// Rebuilds into a new folder; on success serves it and tells pages to
@@ -230,7 +269,11 @@ pub fn rebuild(project: &Project, state: &ServeState) {
     let dir = state.work.join(format!("site-{n}"));
     match build_into(project, &dir) {
         Ok(()) => {
-            let old = state.site.write().map(|mut s| std::mem::replace(&mut *s, dir)).ok();
+            let old = state
+                .site
+                .write()
+                .map(|mut s| std::mem::replace(&mut *s, dir))
+                .ok();
             if let Ok(mut e) = state.error.write() {
                 *e = None;
             }
@@ -251,7 +294,9 @@ pub fn rebuild(project: &Project, state: &ServeState) {
             if let Ok(mut slot) = state.error.write() {
                 *slot = Some(message.clone());
             }
-            let _ = state.events.send(serde_json::json!({"type": "error", "message": message}).to_string());
+            let _ = state
+                .events
+                .send(serde_json::json!({"type": "error", "message": message}).to_string());
         }
     }
 }
@@ -332,7 +377,11 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
         }
         path = path.join("index.html");
     }
-    let (status, path) = if path.is_file() { (StatusCode::OK, path) } else { (StatusCode::NOT_FOUND, site.join("404.html")) };
+    let (status, path) = if path.is_file() {
+        (StatusCode::OK, path)
+    } else {
+        (StatusCode::NOT_FOUND, site.join("404.html"))
+    };
     let Ok(bytes) = tokio::fs::read(&path).await else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
@@ -416,8 +465,17 @@ mod tests {
     fn paths_stay_inside_the_site() {
         assert_eq!(safe_relative("/a/b.html"), Some(PathBuf::from("a/b.html")));
         assert_eq!(safe_relative("/"), Some(PathBuf::new()));
-        assert_eq!(safe_relative("/a%20b.html"), Some(PathBuf::from("a b.html")));
-        for bad in ["/../etc/passwd", "/a/%2e%2e/%2e%2e/x", "/a\\b", "/%zz", "/c:/x"] {
+        assert_eq!(
+            safe_relative("/a%20b.html"),
+            Some(PathBuf::from("a b.html"))
+        );
+        for bad in [
+            "/../etc/passwd",
+            "/a/%2e%2e/%2e%2e/x",
+            "/a\\b",
+            "/%zz",
+            "/c:/x",
+        ] {
             assert_eq!(safe_relative(bad), None, "{bad}");
         }
     }

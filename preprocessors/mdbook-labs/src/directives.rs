@@ -67,7 +67,11 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
         let escaped = start > 0 && text.as_bytes()[start - 1] == b'\\';
         let Some(close_rel) = text[from..].find("}}") else {
             if !escaped {
-                found.push(at(text, start..text.len(), DirectiveKind::Invalid("`{{#lab` is never closed with `}}`".into())));
+                found.push(at(
+                    text,
+                    start..text.len(),
+                    DirectiveKind::Invalid("`{{#lab` is never closed with `}}`".into()),
+                ));
             }
             break;
         };
@@ -81,8 +85,12 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
         let args: Vec<&str> = inner.split_whitespace().collect();
         let kind = match args.as_slice() {
             [id] if !inner.contains('\n') => DirectiveKind::Lab((*id).to_owned()),
-            [] => DirectiveKind::Invalid("`{{#lab}}` needs a lab id, e.g. `{{#lab model-serving}}`".into()),
-            _ if inner.contains('\n') => DirectiveKind::Invalid("a lab directive must fit on one line".into()),
+            [] => DirectiveKind::Invalid(
+                "`{{#lab}}` needs a lab id, e.g. `{{#lab model-serving}}`".into(),
+            ),
+            _ if inner.contains('\n') => {
+                DirectiveKind::Invalid("a lab directive must fit on one line".into())
+            }
             _ => DirectiveKind::Invalid(format!(
                 "`{{{{#lab{inner}}}}}` takes exactly one lab id, found {}",
                 args.len()
@@ -99,7 +107,12 @@ fn at(text: &str, range: Range<usize>, kind: DirectiveKind) -> Directive {
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..range.start].chars().count() + 1;
-    Directive { range, line, column, kind }
+    Directive {
+        range,
+        line,
+        column,
+        kind,
+    }
 }
 
 #[cfg(test)]
@@ -130,7 +143,10 @@ mod tests {
         assert_eq!(kinds("\\{{#lab x}}"), vec![DirectiveKind::Escaped]);
         assert!(kinds("{{#labels x}} {{#include a.md}}").is_empty());
         assert!(matches!(kinds("{{#lab}}")[0], DirectiveKind::Invalid(_)));
-        assert!(matches!(kinds("{{#lab a b}}")[0], DirectiveKind::Invalid(_)));
+        assert!(matches!(
+            kinds("{{#lab a b}}")[0],
+            DirectiveKind::Invalid(_)
+        ));
         assert!(matches!(kinds("{{#lab a")[0], DirectiveKind::Invalid(_)));
     }
 }

@@ -41,7 +41,8 @@ pub(crate) fn as_markdown_block(html: &str) -> String {
             }
         } else if c == '{' && rest.starts_with("{{#") {
             out.push_str("&#123;");
-        } else if (c == ' ' || c == '\t') && in_pre == 0 && (out.is_empty() || out.ends_with('\n')) {
+        } else if (c == ' ' || c == '\t') && in_pre == 0 && (out.is_empty() || out.ends_with('\n'))
+        {
             // Leading indentation outside <pre>: four spaces would make an
             // indented code block.
         } else {
@@ -67,11 +68,17 @@ mod tests {
 
     #[test]
     fn directives_from_lab_files_are_defused() {
-        assert_eq!(as_markdown_block("<p>{{#include x}}</p>"), "<p>&#123;{#include x}}</p>");
+        assert_eq!(
+            as_markdown_block("<p>{{#include x}}</p>"),
+            "<p>&#123;{#include x}}</p>"
+        );
     }
 
     #[test]
     fn escapes() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

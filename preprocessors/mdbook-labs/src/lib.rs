@@ -56,16 +56,26 @@ pub struct LabsConfig {
 impl LabsConfig {
     /// Reads the table from a book's configuration.
     pub fn from_context(ctx: &PreprocessorContext) -> Result<Self> {
-        Ok(ctx.config.get::<LabsConfig>("preprocessor.labs").context("reading [preprocessor.labs] in book.toml")?.unwrap_or_default())
+        Ok(ctx
+            .config
+            .get::<LabsConfig>("preprocessor.labs")
+            .context("reading [preprocessor.labs] in book.toml")?
+            .unwrap_or_default())
     }
 
     /// The labs folder for a book at `root`.
     pub fn labs_dir(&self, root: &Path) -> PathBuf {
-        root.join(self.labs_dir.as_deref().unwrap_or(Path::new("../labs")))
+        let dir = root.join(self.labs_dir.as_deref().unwrap_or(Path::new("../labs")));
+        // `book/../labs` reads better as `labs` in every message.
+        dir.canonicalize().unwrap_or(dir)
     }
 
     fn templates_dir(&self, root: &Path) -> PathBuf {
-        root.join(self.templates_dir.as_deref().unwrap_or(Path::new("../templates")))
+        root.join(
+            self.templates_dir
+                .as_deref()
+                .unwrap_or(Path::new("../templates")),
+        )
     }
 
     fn theme_dir(&self, root: &Path) -> PathBuf {
@@ -107,7 +117,10 @@ impl LabsPreprocessor {
 
     /// Takes the assets produced by the last run.
     pub fn take_assets(&self) -> Vec<Asset> {
-        self.assets.lock().map(|mut a| std::mem::take(&mut *a)).unwrap_or_default()
+        self.assets
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default()
     }
 }
 
@@ -116,10 +129,16 @@ impl Preprocessor for LabsPreprocessor {
         NAME
     }
 
-    fn run(&self, ctx: &PreprocessorContext, book: Book) -> mdbook_preprocessor::errors::Result<Book> {
+    fn run(
+        &self,
+        ctx: &PreprocessorContext,
+        book: Book,
+    ) -> mdbook_preprocessor::errors::Result<Book> {
         let expanded = expand(ctx, book)?;
         for id in &expanded.unembedded {
-            tracing::warn!("lab `{id}` is not embedded by any chapter; add {{{{#lab {id}}}}} to one");
+            tracing::warn!(
+                "lab `{id}` is not embedded by any chapter; add {{{{#lab {id}}}}} to one"
+            );
         }
         if let Ok(mut assets) = self.assets.lock() {
             *assets = expanded.assets;
@@ -138,7 +157,11 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     for ch in book.chapters() {
         let ds = find_directives(&ch.content);
         if !ds.is_empty() {
-            let path = ch.source_path.clone().or_else(|| ch.path.clone()).unwrap_or_default();
+            let path = ch
+                .source_path
+                .clone()
+                .or_else(|| ch.path.clone())
+                .unwrap_or_default();
             found.push((path, ds));
         }
     }
@@ -159,7 +182,13 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
             match &d.kind {
                 DirectiveKind::Lab(id) => match catalog.get(id) {
                     Some(lab) => *embedded.entry(&lab.id).or_default() += 1,
-                    None => errors.push(unknown_lab(&place, id, &catalog, &labs_dir, !problems.is_empty())),
+                    None => errors.push(unknown_lab(
+                        &place,
+                        id,
+                        &catalog,
+                        &labs_dir,
+                        !problems.is_empty(),
+                    )),
                 },
                 DirectiveKind::Invalid(why) => errors.push(format!("{place}: error: {why}")),
                 DirectiveKind::Escaped => {}
@@ -169,9 +198,17 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     if !errors.is_empty() {
         bail!("{}", errors.join("\n"));
     }
-    let unembedded = catalog.ids().filter(|id| !embedded.contains_key(id)).map(str::to_owned).collect();
+    let unembedded = catalog
+        .ids()
+        .filter(|id| !embedded.contains_key(id))
+        .map(str::to_owned)
+        .collect();
     if found.is_empty() {
-        return Ok(Expanded { book, assets: Vec::new(), unembedded });
+        return Ok(Expanded {
+            book,
+            assets: Vec::new(),
+            unembedded,
+        });
     }
 
     // Pass 2: highlight the files of every embedded lab, in parallel.
@@ -180,9 +217,13 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let mut assets = Vec::new();
     let mut zip_sizes = BTreeMap::new();
     for lab in &labs {
-        let bytes = course_labs::lab_zip(lab).with_context(|| format!("building the zip of lab `{}`", lab.id))?;
+        let bytes = course_labs::lab_zip(lab)
+            .with_context(|| format!("building the zip of lab `{}`", lab.id))?;
         zip_sizes.insert(lab.id.as_str(), bytes.len());
-        assets.push(Asset { path: zip_path(&lab.id), bytes });
+        assets.push(Asset {
+            path: zip_path(&lab.id),
+            bytes,
+        });
     }
     let (asset_urls, mut static_assets) = static_assets(&cfg.theme_dir(&ctx.root))?;
     assets.append(&mut static_assets);
@@ -199,7 +240,10 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
         if ds.is_empty() {
             return;
         }
-        let depth = ch.path.as_ref().map_or(0, |p| p.components().count().saturating_sub(1));
+        let depth = ch
+            .path
+            .as_ref()
+            .map_or(0, |p| p.components().count().saturating_sub(1));
         let path_to_root = "../".repeat(depth);
         let mut content = ch.content.clone();
         for d in ds.iter().rev() {
@@ -232,15 +276,24 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     if let Some(e) = failure {
         return Err(e);
     }
-    Ok(Expanded { book, assets, unembedded })
+    Ok(Expanded {
+        book,
+        assets,
+        unembedded,
+    })
 }
 
 fn unknown_lab(place: &str, id: &str, catalog: &Catalog, labs_dir: &Path, broken: bool) -> String {
     let mut msg = format!("{place}: error: unknown lab `{id}`");
     match nearest_id(id, catalog.ids()) {
         Some(near) => msg.push_str(&format!("\n  help: did you mean `{near}`?")),
-        None if broken => msg.push_str("\n  help: the lab may be one of those whose lab.yaml has errors (listed above)"),
-        None => msg.push_str(&format!("\n  help: labs are the folders of {} that hold a lab.yaml", labs_dir.display())),
+        None if broken => msg.push_str(
+            "\n  help: the lab may be one of those whose lab.yaml has errors (listed above)",
+        ),
+        None => msg.push_str(&format!(
+            "\n  help: labs are the folders of {} that hold a lab.yaml",
+            labs_dir.display()
+        )),
     }
     msg
 }
@@ -262,26 +315,46 @@ fn block_at(text: &str, range: std::ops::Range<usize>, html: &str) -> String {
     out
 }
 
+/// A file's place (lab, file) and its rendered content.
+type Highlighted = ((usize, usize), render::FileContent);
+
 fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileContent>>> {
-    let jobs: Vec<(usize, usize)> =
-        labs.iter().enumerate().flat_map(|(l, lab)| (0..lab.files.len()).map(move |f| (l, f))).collect();
-    let threads = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len().max(1));
+    let jobs: Vec<(usize, usize)> = labs
+        .iter()
+        .enumerate()
+        .flat_map(|(l, lab)| (0..lab.files.len()).map(move |f| (l, f)))
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(jobs.len().max(1));
     let chunk = jobs.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<((usize, usize), render::FileContent)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(l, f)| render::file_content(labs[l], &labs[l].files[f]).map(|c| ((l, f), c)))
-                        .collect::<Result<Vec<_>>>()
+    let results: Vec<Result<Vec<Highlighted>>> =
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|&(l, f)| {
+                                render::file_content(labs[l], &labs[l].files[f])
+                                    .map(|c| ((l, f), c))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
                 })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a highlighting thread panicked")))).collect()
-    });
-    let mut out: BTreeMap<String, Vec<Option<render::FileContent>>> =
-        labs.iter().map(|lab| (lab.id.clone(), vec![None; lab.files.len()])).collect();
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a highlighting thread panicked")))
+                })
+                .collect()
+        });
+    let mut out: BTreeMap<String, Vec<Option<render::FileContent>>> = labs
+        .iter()
+        .map(|lab| (lab.id.clone(), vec![None; lab.files.len()]))
+        .collect();
     for part in results {
         for ((l, f), c) in part? {
             if let Some(slot) = out.get_mut(&labs[l].id) {
@@ -289,13 +362,20 @@ fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileConte
             }
         }
     }
-    Ok(out.into_iter().map(|(id, v)| (id, v.into_iter().flatten().collect())).collect())
+    Ok(out
+        .into_iter()
+        .map(|(id, v)| (id, v.into_iter().flatten().collect()))
+        .collect())
 }
 
 fn static_assets(theme_dir: &Path) -> Result<(render::Assets, Vec<Asset>)> {
     let read = |name: &str, builtin: &str| -> Result<Vec<u8>> {
         let p = theme_dir.join(name);
-        if p.is_file() { std::fs::read(&p).with_context(|| format!("reading {}", p.display())) } else { Ok(builtin.as_bytes().to_vec()) }
+        if p.is_file() {
+            std::fs::read(&p).with_context(|| format!("reading {}", p.display()))
+        } else {
+            Ok(builtin.as_bytes().to_vec())
+        }
     };
     let files = [
         ("labs/labs.css", read("labs.css", LABS_CSS)?),
@@ -312,7 +392,16 @@ fn static_assets(theme_dir: &Path) -> Result<(render::Assets, Vec<Asset>)> {
         highlight_css: url(files[1].0, &files[1].1),
         js: url(files[2].0, &files[2].1),
     };
-    Ok((urls, files.into_iter().map(|(path, bytes)| Asset { path: path.to_owned(), bytes }).collect()))
+    Ok((
+        urls,
+        files
+            .into_iter()
+            .map(|(path, bytes)| Asset {
+                path: path.to_owned(),
+                bytes,
+            })
+            .collect(),
+    ))
 }
 
 /// Writes assets under `dir`, each atomically and only when its bytes
@@ -324,7 +413,8 @@ pub fn write_assets(dir: &Path, assets: &[Asset]) -> Result<()> {
             continue;
         }
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         let tmp = target.with_extension("tmp-labs");
         std::fs::write(&tmp, &a.bytes).with_context(|| format!("writing {}", tmp.display()))?;
@@ -337,5 +427,9 @@ pub fn write_assets(dir: &Path, assets: &[Asset]) -> Result<()> {
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }

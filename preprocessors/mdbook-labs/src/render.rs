@@ -30,12 +30,19 @@ pub(crate) fn file_content(lab: &Lab, file: &LabFile) -> Result<FileContent> {
     let path = lab.dir.join(&file.rel);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     Ok(match String::from_utf8(bytes) {
-        Ok(_) if !file.show => FileContent { html: Arc::from(""), syntax: "" },
-        Ok(text) if text.len() <= MAX_HIGHLIGHT_BYTES => {
-            FileContent { html: highlight(&file.rel, &text), syntax: syntax_name(&file.rel, &text) }
-        }
+        Ok(_) if !file.show => FileContent {
+            html: Arc::from(""),
+            syntax: "",
+        },
+        Ok(text) if text.len() <= MAX_HIGHLIGHT_BYTES => FileContent {
+            html: highlight(&file.rel, &text),
+            syntax: syntax_name(&file.rel, &text),
+        },
         Ok(text) => FileContent {
-            html: Arc::from(escape(&format!("({} KiB: too large to print here; it is in the download)", text.len() / 1024))),
+            html: Arc::from(escape(&format!(
+                "({} KiB: too large to print here; it is in the download)",
+                text.len() / 1024
+            ))),
             syntax: "Plain Text",
         },
         Err(_) => FileContent {
@@ -170,7 +177,11 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             text_html: markdown_to_html(&s.text),
             run: s.run.as_deref(),
             service: s.service,
-            check: s.check.as_ref().map(|c| CheckCtx { kind: c.spec.kind(), describe: c.spec.describe(), hint: c.hint.as_deref() }),
+            check: s.check.as_ref().map(|c| CheckCtx {
+                kind: c.spec.kind(),
+                describe: c.spec.describe(),
+                hint: c.hint.as_deref(),
+            }),
             cleanup: s.cleanup.as_deref(),
         })
         .collect();
@@ -189,9 +200,20 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             requires: lab
                 .requires
                 .iter()
-                .map(|r| ReqCtx { tool: &r.tool, version: r.version.as_ref().map(ToString::to_string), optional: r.optional })
+                .map(|r| ReqCtx {
+                    tool: &r.tool,
+                    version: r.version.as_ref().map(ToString::to_string),
+                    optional: r.optional,
+                })
                 .collect(),
-            ports: lab.ports.iter().map(|p| PortCtx { port: p.port, service: &p.service }).collect(),
+            ports: lab
+                .ports
+                .iter()
+                .map(|p| PortCtx {
+                    port: p.port,
+                    service: &p.service,
+                })
+                .collect(),
         },
         files,
         steps,
@@ -205,7 +227,9 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
         sidecar_url: input.sidecar_url,
     };
     let context = tera::Context::from_serialize(&ctx).context("building the template context")?;
-    let html = tera.render("lab.html", &context).map_err(|e| anyhow::anyhow!(tera_error(&e)))?;
+    let html = tera
+        .render("lab.html", &context)
+        .map_err(|e| anyhow::anyhow!(tera_error(&e)))?;
     Ok(as_markdown_block(&html))
 }
 
@@ -230,7 +254,10 @@ fn markdown_to_html(text: &str) -> String {
         return String::new();
     }
     let mut html = String::new();
-    push_html(&mut html, new_cmark_parser(text, &MarkdownOptions::default()));
+    push_html(
+        &mut html,
+        new_cmark_parser(text, &MarkdownOptions::default()),
+    );
     html
 }
 
@@ -248,12 +275,16 @@ fn file_tree(id: &str, files: &[LabFile]) -> String {
         for dir in &parts[..parts.len() - 1] {
             node = node.dirs.entry((*dir).to_owned()).or_default();
         }
-        node.files.push((parts[parts.len() - 1].to_owned(), f.show.then_some(i + 1)));
+        node.files
+            .push((parts[parts.len() - 1].to_owned(), f.show.then_some(i + 1)));
     }
     fn walk(id: &str, node: &Node, out: &mut String) {
         out.push_str("<ul>");
         for (name, child) in &node.dirs {
-            out.push_str(&format!("<li class=\"labs-dir\"><span>{}/</span>", escape(name)));
+            out.push_str(&format!(
+                "<li class=\"labs-dir\"><span>{}/</span>",
+                escape(name)
+            ));
             walk(id, child, out);
             out.push_str("</li>");
         }
@@ -261,7 +292,10 @@ fn file_tree(id: &str, files: &[LabFile]) -> String {
         files.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, anchor) in files {
             match anchor {
-                Some(n) => out.push_str(&format!("<li><a href=\"#lab-{id}-file-{n}\">{}</a></li>", escape(name))),
+                Some(n) => out.push_str(&format!(
+                    "<li><a href=\"#lab-{id}-file-{n}\">{}</a></li>",
+                    escape(name)
+                )),
                 None => out.push_str(&format!("<li>{}</li>", escape(name))),
             }
         }
@@ -277,10 +311,16 @@ pub(crate) fn load_templates(dir: Option<&Path>) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
     let on_disk = dir.map(|d| d.join("lab.html")).filter(|p| p.is_file());
     let text = match &on_disk {
-        Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+        }
         None => LAB_TEMPLATE.to_owned(),
     };
-    let name = on_disk.as_ref().map_or_else(|| "the built-in lab template".to_owned(), |p| p.display().to_string());
-    tera.add_raw_template("lab.html", &text).map_err(|e| anyhow::anyhow!("{name}: {}", tera_error(&e)))?;
+    let name = on_disk.as_ref().map_or_else(
+        || "the built-in lab template".to_owned(),
+        |p| p.display().to_string(),
+    );
+    tera.add_raw_template("lab.html", &text)
+        .map_err(|e| anyhow::anyhow!("{name}: {}", tera_error(&e)))?;
     Ok(tera)
 }

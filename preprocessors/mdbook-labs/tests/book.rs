@@ -45,7 +45,10 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     let mut i = 0;
     while i < out.len() {
         if out[i].is_dir() {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i]).expect("read_dir").map(|e| e.expect("entry").path()).collect();
+            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i])
+                .expect("read_dir")
+                .map(|e| e.expect("entry").path())
+                .collect();
             children.sort();
             out.extend(children);
         }
@@ -81,7 +84,11 @@ fn lab_page_matches_the_snapshot() {
         std::fs::write(&snapshot, &actual).expect("bless");
     }
     let expected = std::fs::read_to_string(&snapshot).expect("snapshot missing: run with BLESS=1");
-    assert!(actual == expected, "lab page differs from {}; re-bless with BLESS=1 if intended", snapshot.display());
+    assert!(
+        actual == expected,
+        "lab page differs from {}; re-bless with BLESS=1 if intended",
+        snapshot.display()
+    );
 }
 
 #[test]
@@ -113,19 +120,34 @@ fn the_embed_has_every_part() {
         assert!(main.contains(needle), "missing {needle:?}");
     }
     // Blank lines inside a file survive (the file is still one HTML block).
-    assert!(main.contains("\"\"\"</span></span>\n\n\n<span"), "blank lines lost");
+    assert!(
+        main.contains("\"\"\"</span></span>\n\n\n<span"),
+        "blank lines lost"
+    );
     // Text from a lab file is never expanded by mdBook's links preprocessor.
-    assert!(main.contains("{{</span>#include nothing.md"), "lab text was altered");
+    assert!(
+        main.contains("{{</span>#include nothing.md"),
+        "lab text was altered"
+    );
     // No client-side highlighting of lab files: no <code> in the files.
-    let files = &main[main.find("labs-files").expect("files")..main.find("labs-steps-title").expect("steps")];
-    assert!(!files.contains("<code"), "lab files must not be left to highlight.js");
+    let files = &main
+        [main.find("labs-files").expect("files")..main.find("labs-steps-title").expect("steps")];
+    assert!(
+        !files.contains("<code"),
+        "lab files must not be left to highlight.js"
+    );
 }
 
 #[test]
 fn stock_mdbook_renders_the_same_lab_html() {
     let Some(mdbook) = find_mdbook() else {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "mdbook 0.5.4 is required in CI (the test command installs it)");
-        eprintln!("skipped: mdbook not found; install it with `cargo install mdbook --version 0.5.4 --locked`");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "mdbook 0.5.4 is required in CI (the test command installs it)"
+        );
+        eprintln!(
+            "skipped: mdbook not found; install it with `cargo install mdbook --version 0.5.4 --locked`"
+        );
         return;
     };
     let tmp = copy_fixture();
@@ -137,14 +159,30 @@ fn stock_mdbook_renders_the_same_lab_html() {
         .arg(tmp.path().join("book"))
         .arg("-d")
         .arg(&stock)
-        .env("MDBOOK_PREPROCESSOR__LABS__COMMAND", env!("CARGO_BIN_EXE_mdbook-labs"))
+        .env(
+            "MDBOOK_PREPROCESSOR__LABS__COMMAND",
+            env!("CARGO_BIN_EXE_mdbook-labs"),
+        )
         .output()
         .expect("run mdbook");
-    assert!(output.status.success(), "mdbook build failed:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "mdbook build failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for page in ["part/lab.html", "plain.html", "part/index.html"] {
-        assert_eq!(main_of(&ours.join(page)), main_of(&stock.join(page)), "{page} differs");
+        assert_eq!(
+            main_of(&ours.join(page)),
+            main_of(&stock.join(page)),
+            "{page} differs"
+        );
     }
-    for asset in ["labs/demo.zip", "labs/labs.css", "labs/labs.js", "labs/labs-highlight.css"] {
+    for asset in [
+        "labs/demo.zip",
+        "labs/labs.css",
+        "labs/labs.js",
+        "labs/labs-highlight.css",
+    ] {
         let a = std::fs::read(ours.join(asset)).expect("ours");
         let b = std::fs::read(stock.join(asset)).expect("stock");
         assert!(a == b, "{asset} differs");
@@ -153,7 +191,11 @@ fn stock_mdbook_renders_the_same_lab_html() {
 
 fn find_mdbook() -> Option<PathBuf> {
     let candidates = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("mdbook")).collect::<Vec<_>>())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("mdbook"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/mdbook"));
     candidates.into_iter().chain(home).find(|p| p.is_file())
@@ -180,9 +222,17 @@ fn zips_are_deterministic() {
 fn chapters_without_directives_are_byte_identical() {
     let md = MDBook::load(fixture().join("book")).expect("load");
     let ctx = PreprocessorContext::new(md.root.clone(), md.config.clone(), "html".to_owned());
-    let before: Vec<(String, String)> = md.book.chapters().map(|c| (c.name.clone(), c.content.clone())).collect();
+    let before: Vec<(String, String)> = md
+        .book
+        .chapters()
+        .map(|c| (c.name.clone(), c.content.clone()))
+        .collect();
     let expanded = mdbook_labs::expand(&ctx, md.book.clone()).expect("expand");
-    let after: Vec<(String, String)> = expanded.book.chapters().map(|c| (c.name.clone(), c.content.clone())).collect();
+    let after: Vec<(String, String)> = expanded
+        .book
+        .chapters()
+        .map(|c| (c.name.clone(), c.content.clone()))
+        .collect();
     for ((name, a), (_, b)) in before.iter().zip(&after) {
         match name.as_str() {
             "Part" => assert_eq!(a.as_bytes(), b.as_bytes(), "{name} changed"),
@@ -199,12 +249,20 @@ fn chapters_without_directives_are_byte_identical() {
 fn unknown_lab_names_the_place_and_the_nearest_id() {
     let tmp = copy_fixture();
     let chapter = tmp.path().join("book/src/part/lab.md");
-    let text = std::fs::read_to_string(&chapter).expect("read").replace("{{#lab demo}}", "{{#lab dmeo}}");
+    let text = std::fs::read_to_string(&chapter)
+        .expect("read")
+        .replace("{{#lab demo}}", "{{#lab dmeo}}");
     std::fs::write(&chapter, text).expect("write");
     let md = MDBook::load(tmp.path().join("book")).expect("load");
     let ctx = PreprocessorContext::new(md.root.clone(), md.config.clone(), "html".to_owned());
-    let err = mdbook_labs::expand(&ctx, md.book.clone()).err().expect("must fail").to_string();
-    assert!(err.contains("src/part/lab.md:7:1: error: unknown lab `dmeo`"), "{err}");
+    let err = mdbook_labs::expand(&ctx, md.book.clone())
+        .err()
+        .expect("must fail")
+        .to_string();
+    assert!(
+        err.contains("src/part/lab.md:7:1: error: unknown lab `dmeo`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `demo`?"), "{err}");
 }
 
@@ -219,10 +277,17 @@ fn links_and_assets_resolve_under_a_sub_path() {
     for attr in ["href=\"", "src=\""] {
         for piece in html.split(attr).skip(1) {
             let url = &piece[..piece.find('"').expect("closing quote")];
-            if url.is_empty() || url.starts_with('#') || url.contains("://") || url.starts_with("mailto:") {
+            if url.is_empty()
+                || url.starts_with('#')
+                || url.contains("://")
+                || url.starts_with("mailto:")
+            {
                 continue;
             }
-            assert!(!url.starts_with('/'), "absolute link {url} breaks under a sub-path");
+            assert!(
+                !url.starts_with('/'),
+                "absolute link {url} breaks under a sub-path"
+            );
             let path = url.split(['?', '#']).next().unwrap_or(url);
             let target = page.parent().expect("dir").join(path);
             assert!(target.exists(), "{url} does not resolve from part/lab.html");
@@ -231,5 +296,8 @@ fn links_and_assets_resolve_under_a_sub_path() {
     }
     assert!(checked > 10, "only {checked} links checked");
     let not_found = std::fs::read_to_string(site.join("404.html")).expect("404");
-    assert!(not_found.contains("<base href=\"/fixture/\">"), "404 page must use site-url");
+    assert!(
+        not_found.contains("<base href=\"/fixture/\">"),
+        "404 page must use site-url"
+    );
 }

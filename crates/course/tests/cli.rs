@@ -1,0 +1,414 @@
+//! The `course` CLI against a copy of the fixture course: check finds every
+//! static problem with its place, export copies exactly the lab, serve
+//! rebuilds on change and tells open pages to reload.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use course::project::Project;
+use futures_util::StreamExt;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../preprocessors/mdbook-labs/tests/fixtures/basic")
+}
+
+/// A copy of the fixture course in a temp dir.
+fn course_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture(), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from).sort_by_file_name() {
+        let entry = entry.expect("entry");
+        let rel = entry.path().strip_prefix(from).expect("inside");
+        if rel.starts_with("book/src/labs") || rel.starts_with("book/book") {
+            continue;
+        }
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+        } else if entry.file_type().is_file() {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn project(root: &Path) -> Project {
+    Project::locate(Some(&root.join("book"))).expect("project")
+}
+
+fn edit(path: &Path, f: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(path).expect("read");
+    std::fs::write(path, f(text)).expect("write");
+}
+
+fn messages(root: &Path) -> Vec<String> {
+    course::check::check(&project(root))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+fn course_bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_course"))
+}
+
+#[test]
+fn check_is_clean_on_the_fixture() {
+    let tmp = course_copy();
+    assert_eq!(messages(tmp.path()), Vec::<String>::new());
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .arg("check")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no problems"));
+}
+
+#[test]
+fn check_reports_an_unknown_lab_with_the_nearest_id() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("book/src/part/lab.md"), |t| {
+        t.replace("{{#lab demo}}", "{{#lab dmeo}}")
+    });
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("part/lab.md:7:1: error: unknown lab `dmeo`")
+                && m.contains("did you mean `demo`?")),
+        "{msgs:#?}"
+    );
+    // …and so the real lab is no longer embedded.
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("lab `demo` is not embedded by any chapter")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn check_reports_labs_embedded_twice() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("book/src/part/index.md"), |t| {
+        t + "\n{{#lab demo}}\n"
+    });
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("lab `demo` is embedded 2 times")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn check_reports_broken_links_and_anchors() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("book/src/plain.md"), |t| {
+        t + "\n[gone](missing.md) and [bad anchor](part/lab.md#the-lb) and [self](#nowhere)\n"
+    });
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("plain.md:17: error: broken link `missing.md`")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("no heading or element with id `the-lb`")
+                && m.contains("did you mean `#the-lab`?")),
+        "{msgs:#?}"
+    );
+    assert!(msgs.iter().any(|m| m.contains("`#nowhere`")), "{msgs:#?}");
+    assert_eq!(msgs.len(), 3, "{msgs:#?}");
+}
+
+#[test]
+fn check_reports_ports_of_labs_that_run_together() {
+    let tmp = course_copy();
+    let other = tmp.path().join("labs/other");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::fs::write(other.join("app.py"), "x").expect("write");
+    std::fs::write(
+        other.join("lab.yaml"),
+        "id: other\ntitle: Other\nmodule: 4\nsummary: S.\nminutes: 5\nruns_with: [demo]\nports:\n  - port: 8000\n    service: another API\nfiles:\n  - path: app.py\n",
+    )
+    .expect("write");
+    edit(&tmp.path().join("book/src/part/index.md"), |t| {
+        t + "\n{{#lab other}}\n"
+    });
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter().any(|m| m.contains("other/lab.yaml:8: error: port 8000 (another API) is also bound by lab `demo` (the demo API)")),
+        "{msgs:#?}"
+    );
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+}
+
+#[test]
+fn check_reports_manifest_problems_and_exits_non_zero() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("labs/demo/lab.yaml"), |t| {
+        t.replace("kind: file", "kind: fiel")
+    });
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .arg("check")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("labs/demo/lab.yaml:34:13: error: unknown check kind `fiel`, expected one of http, tcp, file, command"), "{stderr}");
+    assert!(
+        stderr.contains("course check: 1 problem(s)") || stderr.contains("problem(s)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn export_copies_the_lab_and_refuses_to_overwrite() {
+    let tmp = course_copy();
+    let dest = tmp.path().join("mine");
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .args(["lab", "export", "demo"])
+        .arg(&dest)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Exported lab `demo` (6 files)"), "{stdout}");
+    for f in [
+        "app/main.py",
+        "app/settings.toml",
+        "Dockerfile",
+        "infra/main.tf",
+        "run.sh",
+        "data.bin",
+    ] {
+        assert!(dest.join(f).is_file(), "{f} missing");
+    }
+    assert!(
+        !dest.join("lab.yaml").exists(),
+        "the manifest is not a learner file"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dest.join("run.sh"))
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0, "run.sh lost its executable bit");
+    }
+    std::fs::write(dest.join("Dockerfile"), "mine").expect("write");
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .args(["lab", "export", "demo"])
+        .arg(&dest)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("already exist") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dest.join("Dockerfile")).expect("read"),
+        "mine",
+        "nothing may be overwritten"
+    );
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .args(["lab", "export", "demo", "--force"])
+        .arg(&dest)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert_ne!(
+        std::fs::read_to_string(dest.join("Dockerfile")).expect("read"),
+        "mine"
+    );
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .args(["lab", "export", "dmeo"])
+        .arg(&dest)
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `demo`?"));
+}
+
+#[test]
+fn a_failed_build_keeps_the_previous_site() {
+    let tmp = course_copy();
+    let site = tmp.path().join("site");
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .arg("build")
+        .arg("--dest")
+        .arg(&site)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(site.join("labs/demo.zip").is_file());
+    edit(&tmp.path().join("book/src/part/lab.md"), |t| {
+        t.replace("{{#lab demo}}", "{{#lab}}")
+    });
+    let out = course_bin()
+        .arg("--book")
+        .arg(tmp.path().join("book"))
+        .arg("build")
+        .arg("--dest")
+        .arg(&site)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("part/lab.md:7:1: error: `{{#lab}}` needs a lab id"),
+        "{stderr}"
+    );
+    assert!(
+        site.join("part/lab.html").is_file() && site.join("labs/demo.zip").is_file(),
+        "the old site must survive"
+    );
+}
+
+// ------------------------------------------------------------------- serve
+
+fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_rebuilds_on_change_and_reloads_pages() {
+    let tmp = course_copy();
+    let server = course::serve::start(project(tmp.path()), "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("start");
+    let addr = server.addr;
+
+    let (status, page) = tokio::task::spawn_blocking(move || http_get(addr, "/part/lab.html"))
+        .await
+        .expect("get");
+    assert_eq!(status, 200);
+    assert!(page.contains("class=\"labs-lab\""), "the lab is rendered");
+    assert!(
+        page.contains("/__course/ws"),
+        "the reload script is injected"
+    );
+    let (status, _) = tokio::task::spawn_blocking(move || http_get(addr, "/../../etc/passwd"))
+        .await
+        .expect("get");
+    assert!(
+        status == 400 || status == 404,
+        "traversal must fail, got {status}"
+    );
+
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/__course/ws"))
+        .await
+        .expect("websocket");
+
+    // An edit: the page changes and a reload message arrives.
+    edit(&tmp.path().join("book/src/plain.md"), |t| {
+        t + "\nA line added while serving: MARKER-4711.\n"
+    });
+    let msg = next_text(&mut ws).await;
+    assert!(msg.contains("\"reload\""), "{msg}");
+    let (_, page) = tokio::task::spawn_blocking(move || http_get(addr, "/plain.html"))
+        .await
+        .expect("get");
+    assert!(page.contains("MARKER-4711"), "the page did not change");
+
+    // A broken edit: the error reaches the page; the last good site stays up.
+    edit(&tmp.path().join("book/src/part/lab.md"), |t| {
+        t.replace("{{#lab demo}}", "{{#lab nope}}")
+    });
+    let msg = next_text(&mut ws).await;
+    assert!(
+        msg.contains("\"error\"") && msg.contains("unknown lab `nope`"),
+        "{msg}"
+    );
+    assert!(
+        server
+            .state
+            .error()
+            .is_some_and(|e| e.contains("unknown lab `nope`"))
+    );
+    let (status, page) = tokio::task::spawn_blocking(move || http_get(addr, "/part/lab.html"))
+        .await
+        .expect("get");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("class=\"labs-lab\""),
+        "the last good page is still served"
+    );
+
+    // Fixing it reloads again.
+    edit(&tmp.path().join("book/src/part/lab.md"), |t| {
+        t.replace("{{#lab nope}}", "{{#lab demo}}")
+    });
+    let msg = next_text(&mut ws).await;
+    assert!(msg.contains("\"reload\""), "{msg}");
+    assert!(server.state.error().is_none());
+    server.stop().await;
+}
+
+async fn next_text<S>(ws: &mut S) -> String
+where
+    S: futures_util::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => return t.to_string(),
+            Ok(Some(Ok(_))) => continue,
+            Ok(other) => panic!("websocket ended: {other:?}"),
+            Err(_) => panic!("no message within 30 s"),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Every test of the course, cheapest first; the same list runs in CI
+# (`.ci/run`). Stops at the first failing stage.
+#
+#   scripts/test.sh           everything
+#   COURSE_SKIP_LINT=1 ...    skip fmt/clippy/doc (quicker local runs)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/.tools/venv/bin:$PATH"
+# Labs use the machine's Python: uv must never download one.
+export UV_PYTHON_DOWNLOADS=never
+
+stage() { printf '\n=== %s\n' "$*"; }
+passed=0
+failed=0
+record() { if [ "$1" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
+
+stage "tools"
+scripts/install-tools.sh
+
+if [ -z "${COURSE_SKIP_LINT:-}" ]; then
+    stage "cargo fmt --check"
+    cargo fmt --all --check
+    stage "cargo clippy -D warnings"
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+
+stage "cargo test"
+cargo test --workspace --locked
+
+if [ -z "${COURSE_SKIP_LINT:-}" ]; then
+    stage "cargo doc -D warnings"
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+fi
+
+stage "course check"
+cargo run --quiet --locked -p course -- check
+
+stage "course build"
+site="$(mktemp -d)"
+trap 'rm -rf "$site"' EXIT
+cargo run --quiet --locked -p course -- build --dest "$site/course"
+
+stage "stock mdbook build (the preprocessor as an external command)"
+mdbook build book -d "$site/stock"
+cmp "$site/course/labs/model-serving.zip" "$site/stock/labs/model-serving.zip"
+echo "stock mdbook built the book; the lab zips are identical"
+
+stage "lab tests (each lab's own uv project and pytest suite)"
+for project in labs/*/pyproject.toml; do
+    lab="$(dirname "$project")"
+    echo "--- $lab"
+    set +e
+    (cd "$lab" && uv sync --locked --quiet && uv run --locked pytest -q)
+    status=$?
+    set -e
+    record "$status"
+done
+
+stage "summary"
+echo "labs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
