@@ -81,10 +81,7 @@ pub(crate) fn resolve_files(
 
     let mut ignore_set = GlobSetBuilder::new();
     for pat in ignore {
-        let (l, c) = (
-            pat.referenced.line(),
-            pat.referenced.column(),
-        );
+        let (l, c) = (pat.referenced.line(), pat.referenced.column());
         if !is_inside_path(pat.value.trim_end_matches('/')) && !pat.value.starts_with("**") {
             problems.push(at(
                 l,

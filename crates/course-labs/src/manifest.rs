@@ -603,10 +603,7 @@ impl RawLab {
 }
 
 fn pos<T>(s: &Spanned<T>) -> (u64, u64) {
-    (
-        s.referenced.line(),
-        s.referenced.column(),
-    )
+    (s.referenced.line(), s.referenced.column())
 }
 
 fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {

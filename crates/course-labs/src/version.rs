@@ -33,9 +33,10 @@ impl Version {
                 }
                 let token = output[start..i].trim_end_matches('.');
                 if token.contains('.')
-                    && let Some(v) = Version::parse(token) {
-                        return Some(v);
-                    }
+                    && let Some(v) = Version::parse(token)
+                {
+                    return Some(v);
+                }
             } else {
                 i += 1;
             }

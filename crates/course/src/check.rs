@@ -46,9 +46,10 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     let mut chapters: BTreeMap<PathBuf, String> = BTreeMap::new();
     for item in md.iter() {
         if let BookItem::Chapter(ch) = item
-            && let Some(p) = &ch.source_path {
-                chapters.insert(p.clone(), ch.content.clone());
-            }
+            && let Some(p) = &ch.source_path
+        {
+            chapters.insert(p.clone(), ch.content.clone());
+        }
     }
 
     // Directives and coverage.
@@ -287,21 +288,22 @@ fn check_links(
         }
         if let Some(anchor) = anchor.filter(|a| !a.is_empty())
             && let Some(ids) = anchors.get(&target_rel)
-                && !ids.contains(anchor) {
-                    let mut d = Diagnostic::new(
-                        &file,
-                        line,
-                        0,
-                        format!(
-                            "broken link `{url}`: no heading or element with id `{anchor}` in {}",
-                            target_rel.display()
-                        ),
-                    );
-                    if let Some(near) = nearest_id(anchor, ids.iter().map(String::as_str)) {
-                        d = d.with_help(format!("did you mean `#{near}`?"));
-                    }
-                    problems.push(d);
-                }
+            && !ids.contains(anchor)
+        {
+            let mut d = Diagnostic::new(
+                &file,
+                line,
+                0,
+                format!(
+                    "broken link `{url}`: no heading or element with id `{anchor}` in {}",
+                    target_rel.display()
+                ),
+            );
+            if let Some(near) = nearest_id(anchor, ids.iter().map(String::as_str)) {
+                d = d.with_help(format!("did you mean `#{near}`?"));
+            }
+            problems.push(d);
+        }
     }
     problems
 }

@@ -95,10 +95,9 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
         let server = start(project, SocketAddr::from(([127, 0, 0, 1], port))).await?;
         let url = format!("http://{}/", server.addr);
         println!("Serving the course at {url}  (Ctrl-C to stop)");
-        if open
-            && let Err(e) = opener::open(&url) {
-                eprintln!("could not open a browser: {e}");
-            }
+        if open && let Err(e) = opener::open(&url) {
+            eprintln!("could not open a browser: {e}");
+        }
         shutdown_signal().await;
         println!("Stopping.");
         server.stop().await;

@@ -328,29 +328,27 @@ fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileConte
         .map_or(1, usize::from)
         .min(jobs.len().max(1));
     let chunk = jobs.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<Highlighted>>> =
-        std::thread::scope(|s| {
-            let handles: Vec<_> = jobs
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|&(l, f)| {
-                                render::file_content(labs[l], &labs[l].files[f])
-                                    .map(|c| ((l, f), c))
-                            })
-                            .collect::<Result<Vec<_>>>()
-                    })
+    let results: Vec<Result<Vec<Highlighted>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|&(l, f)| {
+                            render::file_content(labs[l], &labs[l].files[f]).map(|c| ((l, f), c))
+                        })
+                        .collect::<Result<Vec<_>>>()
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a highlighting thread panicked")))
-                })
-                .collect()
-        });
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a highlighting thread panicked")))
+            })
+            .collect()
+    });
     let mut out: BTreeMap<String, Vec<Option<render::FileContent>>> = labs
         .iter()
         .map(|lab| (lab.id.clone(), vec![None; lab.files.len()]))
