@@ -58,6 +58,11 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     ap.add_argument("--no-cargo", action="store_true", help="use the existing target/release/course")
     ap.add_argument("--mdbook", help="stock mdbook binary (default ~/.cargo/bin/mdbook)")
+    ap.add_argument(
+        "--cold-cache",
+        action="store_true",
+        help="empty the highlighting cache (target/labs-cache) before every course run, so every file is highlighted anew",
+    )
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
@@ -86,6 +91,8 @@ def main() -> int:
 
         print(f"stock: {version} ({mdbook}) on a copy of book/ without [preprocessor.labs]")
         print(f"ours:  {COURSE_BIN.relative_to(ROOT)} --book book build")
+        cache = "emptied before every course run" if args.cold_cache else "kept between runs (filled by the warm-up)"
+        print(f"highlighting cache: {cache}")
         print(f"rounds: {args.rounds} timed (+{args.warmup} warm-up), alternating order, each run a new process into a new folder")
 
         times: dict[str, list[float]] = {"mdbook": [], "course": []}
@@ -96,6 +103,8 @@ def main() -> int:
             for name in order:
                 cmd, out = runs[name]
                 rm(out)
+                if name == "course" and args.cold_cache:
+                    rm(ROOT / "target" / "labs-cache")
                 t = timed(cmd(), ROOT, name)
                 if i == 0:
                     check_output(name, out)

@@ -39,7 +39,7 @@ fn write_zip(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     let mut central = Vec::new();
     for (name, data, exec) in entries {
         let crc = crc32fast::hash(data);
-        let deflated = miniz_oxide::deflate::compress_to_vec(data, 9);
+        let deflated = miniz_oxide::deflate::compress_to_vec(data, 6);
         let (method, body): (u16, &[u8]) = if deflated.len() < data.len() {
             (8, &deflated)
         } else {

@@ -23,10 +23,15 @@ pub struct Built {
 /// leaves the previous site as it was.
 pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
     let start = Instant::now();
-    let md = project.load_book()?;
     let dest = match dest {
         Some(d) => absolute(d)?,
-        None => md.root.join(&md.config.build.build_dir),
+        None => {
+            let config = mdbook_driver::config::Config::from_disk(project.book.join("book.toml"))
+                .with_context(|| {
+                format!("reading {}", project.book.join("book.toml").display())
+            })?;
+            project.book.join(&config.build.build_dir)
+        }
     };
     let parent = dest
         .parent()
@@ -62,6 +67,13 @@ pub fn build_into(project: &Project, dir: &Path) -> Result<()> {
     md.with_preprocessor(labs.clone());
     md.build().map_err(|e| anyhow::anyhow!(chain(&e)))?;
     let site = md.build_dir_for("html");
+    // mdBook copies src/labs/ (left there by a stock `mdbook build`) into the
+    // site; that folder is ours to fill, so replace it with this build's files.
+    let generated = site.join("labs");
+    if generated.is_dir() {
+        std::fs::remove_dir_all(&generated)
+            .with_context(|| format!("clearing {}", generated.display()))?;
+    }
     mdbook_labs::write_assets(&site, &labs.take_assets())?;
     Ok(())
 }

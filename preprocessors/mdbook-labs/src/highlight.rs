@@ -1,18 +1,26 @@
 //! Build-time syntax highlighting with syntect and bat's syntax definitions
 //! (two-face), to class-based HTML: the page ships no highlighter, and each
 //! of mdBook's five themes gets its own colours from one stylesheet.
+//!
+//! A token's class names its look in all five themes at once: the class
+//! `lh-3fa2c1` stands for "this colour and weight in light, that one in rust,
+//! …". A file's HTML then carries one short class per token run instead of
+//! syntect's full scope names, which keeps lab pages light, and the
+//! stylesheet holds only the looks that the book's files use.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use syntect::html::{ClassStyle, ClassedHTMLGenerator, css_for_theme_with_class_style};
-use syntect::parsing::{SyntaxReference, SyntaxSet};
+use syntect::highlighting::{Color, FontStyle, Highlighter, Style, Theme};
+use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 use two_face::theme::EmbeddedThemeName;
 
-/// Every highlighting class starts with this.
-const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "lh-" };
+use crate::html::escape;
 
 /// Files larger than this are listed and zipped but not printed on the page.
 pub(crate) const MAX_HIGHLIGHT_BYTES: usize = 256 * 1024;
@@ -20,17 +28,49 @@ pub(crate) const MAX_HIGHLIGHT_BYTES: usize = 256 * 1024;
 /// Loading the syntax set takes tens of milliseconds: do it once per process.
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
 
-/// Highlighted HTML by content hash, kept across rebuilds of a `course serve`.
-static CACHE: LazyLock<Mutex<HashMap<[u8; 32], Arc<str>>>> = LazyLock::new(Default::default);
-
 /// mdBook theme class → the syntect theme whose colours it gets.
-const THEMES: &[(&str, EmbeddedThemeName)] = &[
+const THEMES: [(&str, EmbeddedThemeName); 5] = [
     ("light", EmbeddedThemeName::InspiredGithub),
     ("rust", EmbeddedThemeName::GruvboxLight),
     ("coal", EmbeddedThemeName::OneHalfDark),
     ("navy", EmbeddedThemeName::Nord),
     ("ayu", EmbeddedThemeName::MonokaiExtended),
 ];
+
+static LOADED_THEMES: LazyLock<Vec<Theme>> = LazyLock::new(|| {
+    let set = two_face::theme::extra();
+    THEMES
+        .iter()
+        .map(|(_, name)| set.get(*name).clone())
+        .collect()
+});
+
+/// How a token looks in one theme: colour and font style.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+struct Look {
+    rgba: [u8; 4],
+    font: u8,
+}
+
+/// How a token looks in each of the five themes.
+type Looks = [Look; 5];
+
+/// Highlighted HTML and the classes it uses.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Highlighted {
+    /// The spans, ready to go inside a `<pre>`.
+    pub(crate) html: String,
+    /// Every class used, with the looks it stands for.
+    pub(crate) classes: BTreeMap<String, LooksCss>,
+}
+
+/// The looks behind one class, kept so that the stylesheet can be written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(crate) struct LooksCss(Looks);
+
+/// Highlighted files by content hash, kept across rebuilds of a `course serve`.
+static CACHE: LazyLock<Mutex<HashMap<[u8; 32], Arc<Highlighted>>>> =
+    LazyLock::new(Default::default);
 
 /// The syntax for a file, from its name: extension, well-known names, then
 /// its first line (shebangs).
@@ -72,10 +112,20 @@ pub(crate) fn syntax_name(rel: &str, content: &str) -> &'static str {
     &syntax_for(rel, content).name
 }
 
-/// Highlights a file to HTML spans with `lh-` classes. Cached by content.
-pub(crate) fn highlight(rel: &str, content: &str) -> Arc<str> {
+/// Bumped when the HTML or the looks change, so old cache entries are never read.
+const CACHE_FORMAT: &str = "mdbook-labs highlight v1";
+
+/// Highlights a file. Cached by syntax and content in memory and, when
+/// `disk_cache` is given, in that folder (so a new process skips syntect
+/// for files it has seen before).
+pub(crate) fn highlight(rel: &str, content: &str, disk_cache: Option<&Path>) -> Arc<Highlighted> {
     let syntax = syntax_for(rel, content);
     let mut hasher = Sha256::new();
+    hasher.update(CACHE_FORMAT.as_bytes());
+    for (name, theme) in THEMES {
+        hasher.update(name.as_bytes());
+        hasher.update(theme.as_name().as_bytes());
+    }
     hasher.update(syntax.name.as_bytes());
     hasher.update([0]);
     hasher.update(content.as_bytes());
@@ -83,90 +133,234 @@ pub(crate) fn highlight(rel: &str, content: &str) -> Arc<str> {
     if let Some(hit) = CACHE.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return hit;
     }
-    let html: Arc<str> = highlight_uncached(syntax, content).into();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let on_disk = disk_cache.map(|d| d.join(&hex[..2]).join(format!("{}.json", &hex[2..])));
+    let cached = on_disk
+        .as_ref()
+        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|bytes| serde_json::from_slice::<Highlighted>(&bytes).ok());
+    let result = Arc::new(match cached {
+        Some(h) => h,
+        None => {
+            let h = highlight_uncached(syntax, content);
+            if let Some(path) = &on_disk {
+                store(path, &h);
+            }
+            h
+        }
+    });
     if let Ok(mut cache) = CACHE.lock() {
-        cache.insert(key, html.clone());
+        cache.insert(key, result.clone());
     }
-    html
+    result
 }
 
-fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> String {
-    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
+/// Writes a cache entry atomically; a cache that cannot be written is only slower.
+fn store(path: &Path, h: &Highlighted) {
+    let Some(dir) = path.parent() else { return };
+    let Ok(json) = serde_json::to_vec(h) else {
+        return;
+    };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(&tmp, json).is_ok()
+        && std::fs::rename(&tmp, path).is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+fn look(style: Style) -> Look {
+    let Color { r, g, b, a } = style.foreground;
+    Look {
+        rgba: [r, g, b, a],
+        font: style.font_style.bits(),
+    }
+}
+
+fn class_name(looks: &Looks) -> String {
+    let mut hasher = Sha256::new();
+    for l in looks {
+        hasher.update(l.rgba);
+        hasher.update([l.font]);
+    }
+    let digest = hasher.finalize();
+    format!("lh-{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2])
+}
+
+fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Highlighted {
+    let highlighters: Vec<Highlighter<'_>> = LOADED_THEMES.iter().map(Highlighter::new).collect();
+    let plain: Looks = std::array::from_fn(|i| look(highlighters[i].get_default()));
+    let mut by_stack: HashMap<Vec<Scope>, Option<String>> = HashMap::new();
+    let mut classes = BTreeMap::new();
+    let mut html = String::with_capacity(content.len() * 2);
+    // The run being built: its class and its text.
+    let mut run_class: Option<String> = None;
+    let mut run_text = String::new();
+    let flush = |html: &mut String, class: &Option<String>, text: &mut String| {
+        if text.is_empty() {
+            return;
+        }
+        match class {
+            Some(c) => {
+                let _ = write!(html, "<span class=\"{c}\">{}</span>", escape(text));
+            }
+            None => html.push_str(&escape(text)),
+        }
+        text.clear();
+    };
+
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
     for line in LinesWithEndings::from(content) {
-        if generator
-            .parse_html_for_line_which_includes_newline(line)
-            .is_err()
-        {
+        let Ok(ops) = state.parse_line(line, &SYNTAXES) else {
             // A grammar that fails on this input: show the file plain rather than not at all.
-            return crate::html::escape(content);
+            return Highlighted {
+                html: escape(content),
+                classes: BTreeMap::new(),
+            };
+        };
+        let mut pos = 0;
+        let mut pieces: Vec<(&str, Option<String>)> = Vec::new();
+        for (at, op) in ops {
+            if at > pos {
+                pieces.push((
+                    &line[pos..at],
+                    class_for(&stack, &highlighters, &plain, &mut by_stack, &mut classes),
+                ));
+                pos = at;
+            }
+            if stack.apply(&op).is_err() {
+                return Highlighted {
+                    html: escape(content),
+                    classes: BTreeMap::new(),
+                };
+            }
+        }
+        if pos < line.len() {
+            pieces.push((
+                &line[pos..],
+                class_for(&stack, &highlighters, &plain, &mut by_stack, &mut classes),
+            ));
+        }
+        for (text, class) in pieces {
+            // Whitespace takes no colour: fold it into the current run.
+            let class = if text.trim().is_empty() {
+                run_class.clone()
+            } else {
+                class
+            };
+            if class != run_class {
+                flush(&mut html, &run_class, &mut run_text);
+                run_class = class;
+            }
+            run_text.push_str(text);
         }
     }
-    generator.finalize()
+    flush(&mut html, &run_class, &mut run_text);
+    Highlighted { html, classes }
 }
 
-/// Loads the syntax set now (it is otherwise loaded on first use).
+fn class_for(
+    stack: &ScopeStack,
+    highlighters: &[Highlighter<'_>],
+    plain: &Looks,
+    by_stack: &mut HashMap<Vec<Scope>, Option<String>>,
+    classes: &mut BTreeMap<String, LooksCss>,
+) -> Option<String> {
+    let scopes = stack.as_slice();
+    if let Some(hit) = by_stack.get(scopes) {
+        return hit.clone();
+    }
+    let looks: Looks = std::array::from_fn(|i| look(highlighters[i].style_for_stack(scopes)));
+    let class = (looks != *plain).then(|| {
+        let name = class_name(&looks);
+        classes.entry(name.clone()).or_insert(LooksCss(looks));
+        name
+    });
+    by_stack.insert(scopes.to_vec(), class.clone());
+    class
+}
+
+/// Loads the syntax set and themes now (they are otherwise loaded on first use).
 pub fn warm_up() {
     LazyLock::force(&SYNTAXES);
+    LazyLock::force(&LOADED_THEMES);
 }
 
-/// One stylesheet with token colours for each mdBook theme, scoped by the
-/// theme's class on `<html>`.
-pub fn theme_css() -> String {
-    let themes = two_face::theme::extra();
+/// The stylesheet for highlighted lab files: each theme's text and
+/// background for `.lh-code`, then every class used, in every theme.
+pub(crate) fn theme_css<'a>(used: impl IntoIterator<Item = (&'a String, &'a LooksCss)>) -> String {
+    let used: BTreeSet<(&String, &LooksCss)> = used.into_iter().collect();
     let mut out = String::from(
-        "/* Lab file highlighting, one palette per mdBook theme. Generated by mdbook-labs. */\n",
+        "/* Lab file highlighting: one palette per mdBook theme. Generated by mdbook-labs. */\n",
     );
-    for (mdbook_theme, syntect_theme) in THEMES {
-        let css = css_for_theme_with_class_style(themes.get(*syntect_theme), CLASS_STYLE)
-            .unwrap_or_default();
-        let scopes: &[&str] = if *mdbook_theme == "light" {
-            &[".light", "html:not(.js)"]
+    for (i, (name, _)) in THEMES.iter().enumerate() {
+        let scope = if *name == "light" {
+            ".light, html:not(.js)".to_owned()
         } else {
-            &[&format!(".{mdbook_theme}")]
+            format!(".{name}")
         };
-        out.push_str(&scope_css(&css, scopes));
+        let settings = &LOADED_THEMES[i].settings;
+        let fg = settings
+            .foreground
+            .map(css_color)
+            .unwrap_or_else(|| "inherit".into());
+        let bg = settings
+            .background
+            .map(css_color)
+            .unwrap_or_else(|| "inherit".into());
+        let scoped = |sel: &str| {
+            scope
+                .split(", ")
+                .map(|s| format!("{s} {sel}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "{} {{ color: {fg}; background-color: {bg}; }}",
+            scoped(".lh-code")
+        );
+        for (class, looks) in &used {
+            let l = looks.0[i];
+            let mut decl = format!(
+                "color: {};",
+                css_color(Color {
+                    r: l.rgba[0],
+                    g: l.rgba[1],
+                    b: l.rgba[2],
+                    a: l.rgba[3]
+                })
+            );
+            let font = FontStyle::from_bits_truncate(l.font);
+            if font.contains(FontStyle::BOLD) {
+                decl.push_str(" font-weight: bold;");
+            }
+            if font.contains(FontStyle::ITALIC) {
+                decl.push_str(" font-style: italic;");
+            }
+            if font.contains(FontStyle::UNDERLINE) {
+                decl.push_str(" text-decoration: underline;");
+            }
+            let _ = writeln!(out, "{} {{ {decl} }}", scoped(&format!(".{class}")));
+        }
     }
     out
 }
 
-/// Prefixes every selector of `css` (syntect's flat output: rules, comments)
-/// with each of `scopes`.
-fn scope_css(css: &str, scopes: &[&str]) -> String {
-    let mut out = String::new();
-    let mut rest = css;
-    while let Some(open) = rest.find('{') {
-        let head = &rest[..open];
-        // Drop comments from the selector part.
-        let mut selectors = String::new();
-        let mut h = head;
-        while let Some(start) = h.find("/*") {
-            selectors.push_str(&h[..start]);
-            h = h[start..]
-                .find("*/")
-                .map_or("", |end| &h[start + end + 2..]);
-        }
-        selectors.push_str(h);
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let body = rest[open + 1..open + close].trim();
-        let scoped: Vec<String> = selectors
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .flat_map(|sel| scopes.iter().map(move |scope| format!("{scope} {sel}")))
-            .collect();
-        if !scoped.is_empty() && !body.is_empty() {
-            let body: Vec<&str> = body
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            out.push_str(&format!("{} {{ {} }}\n", scoped.join(", "), body.join(" ")));
-        }
-        rest = &rest[open + close + 1..];
+fn css_color(c: Color) -> String {
+    if c.a == 0xff {
+        format!("#{:02x}{:02x}{:02x}", c.r, c.g, c.b)
+    } else {
+        format!(
+            "rgba({}, {}, {}, {:.3})",
+            c.r,
+            c.g,
+            c.b,
+            f64::from(c.a) / 255.0
+        )
     }
-    out
 }
 
 #[cfg(test)]
@@ -191,19 +385,77 @@ mod tests {
     }
 
     #[test]
-    fn highlights_with_prefixed_classes_and_caches() {
-        let a = highlight("x.py", "def f():\n    return 1\n");
-        assert!(a.contains("class=\"lh-"), "{a}");
-        assert!(!a.contains("style="), "{a}");
-        let b = highlight("x.py", "def f():\n    return 1\n");
+    fn highlights_with_short_classes_and_caches() {
+        let code = "def f():\n    return \"<1>\"\n";
+        let a = highlight("x.py", code, None);
+        assert!(a.html.contains("<span class=\"lh-"), "{}", a.html);
+        assert!(!a.html.contains("style="), "{}", a.html);
+        assert!(
+            a.html.contains("&quot;&lt;1&gt;&quot;") || a.html.contains("&lt;1&gt;"),
+            "{}",
+            a.html
+        );
+        assert!(!a.classes.is_empty());
+        // The text survives: strip the tags and unescape.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in a.html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let text = text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        assert_eq!(text, code);
+        let b = highlight("x.py", code, None);
         assert!(Arc::ptr_eq(&a, &b));
     }
 
     #[test]
-    fn css_covers_all_five_themes() {
-        let css = theme_css();
+    fn the_disk_cache_gives_the_same_result() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let code = "[tool]\nname = \"disk cache\"\n";
+        let first = highlight("cached.toml", code, Some(dir.path()));
+        let entries = walk(dir.path());
+        assert_eq!(entries.len(), 1, "one entry written");
+        // A new process has an empty memory cache: read the entry back.
+        let bytes = std::fs::read(&entries[0]).expect("read");
+        let back: Highlighted = serde_json::from_slice(&bytes).expect("parse");
+        assert_eq!(back.html, first.html);
+        assert_eq!(back.classes, first.classes);
+    }
+
+    fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()))
+            } else {
+                out.push(e.path())
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn css_covers_all_five_themes_and_every_class() {
+        let h = highlight("x.toml", "[a]\nb = 1\n", None);
+        let css = theme_css(&h.classes);
         for t in [".light", ".rust", ".coal", ".navy", ".ayu", "html:not(.js)"] {
-            assert!(css.contains(&format!("{t} .lh-")), "missing {t}");
+            assert!(css.contains(&format!("{t} .lh-code")), "missing {t}");
+        }
+        for class in h.classes.keys() {
+            assert_eq!(
+                css.matches(&format!(".{class}")).count(),
+                6,
+                "{class} must have a rule per theme"
+            );
         }
     }
 }

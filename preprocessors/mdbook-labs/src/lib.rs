@@ -28,7 +28,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 pub use directives::{Directive, DirectiveKind, find_directives};
-pub use highlight::{theme_css, warm_up};
+pub use highlight::warm_up;
 pub use render::{LAB_TEMPLATE, zip_path};
 
 /// The preprocessor's name: its table in book.toml is `[preprocessor.labs]`.
@@ -51,6 +51,9 @@ pub struct LabsConfig {
     pub theme_dir: Option<PathBuf>,
     /// URL of the learner's sidecar, for pages not served by `course serve`.
     pub sidecar_url: Option<String>,
+    /// Folder of the highlighting cache (default `../target/labs-cache`);
+    /// an empty string turns it off.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl LabsConfig {
@@ -76,6 +79,14 @@ impl LabsConfig {
                 .as_deref()
                 .unwrap_or(Path::new("../templates")),
         )
+    }
+
+    fn cache_dir(&self, root: &Path) -> Option<PathBuf> {
+        match self.cache_dir.as_deref() {
+            Some(p) if p.as_os_str().is_empty() => None,
+            Some(p) => Some(root.join(p)),
+            None => Some(root.join("../target/labs-cache")),
+        }
     }
 
     fn theme_dir(&self, root: &Path) -> PathBuf {
@@ -212,8 +223,14 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     }
 
     // Pass 2: highlight the files of every embedded lab, in parallel.
+    let started = std::time::Instant::now();
     let labs: Vec<&Lab> = embedded.keys().filter_map(|id| catalog.get(id)).collect();
-    let contents = highlight_all(&labs)?;
+    let contents = highlight_all(&labs, cfg.cache_dir(&ctx.root).as_deref())?;
+    tracing::debug!(
+        "highlighted {} labs in {:.1?}",
+        labs.len(),
+        started.elapsed()
+    );
     let mut assets = Vec::new();
     let mut zip_sizes = BTreeMap::new();
     for lab in &labs {
@@ -225,8 +242,15 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
             bytes,
         });
     }
-    let (asset_urls, mut static_assets) = static_assets(&cfg.theme_dir(&ctx.root))?;
+    let used_classes = contents
+        .values()
+        .flatten()
+        .filter_map(|c| c.highlighted.as_ref())
+        .flat_map(|h| h.classes.iter());
+    let highlight_css = highlight::theme_css(used_classes);
+    let (asset_urls, mut static_assets) = static_assets(&cfg.theme_dir(&ctx.root), highlight_css)?;
     assets.append(&mut static_assets);
+    tracing::debug!("zipped in {:.1?}", started.elapsed());
     let tera = render::load_templates(Some(&cfg.templates_dir(&ctx.root)))?;
     let sidecar_url = cfg.sidecar_url.clone().unwrap_or_default();
 
@@ -318,7 +342,10 @@ fn block_at(text: &str, range: std::ops::Range<usize>, html: &str) -> String {
 /// A file's place (lab, file) and its rendered content.
 type Highlighted = ((usize, usize), render::FileContent);
 
-fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileContent>>> {
+fn highlight_all(
+    labs: &[&Lab],
+    cache: Option<&Path>,
+) -> Result<BTreeMap<String, Vec<render::FileContent>>> {
     let jobs: Vec<(usize, usize)> = labs
         .iter()
         .enumerate()
@@ -335,7 +362,8 @@ fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileConte
                 s.spawn(move || {
                     part.iter()
                         .map(|&(l, f)| {
-                            render::file_content(labs[l], &labs[l].files[f]).map(|c| ((l, f), c))
+                            render::file_content(labs[l], &labs[l].files[f], cache)
+                                .map(|c| ((l, f), c))
                         })
                         .collect::<Result<Vec<_>>>()
                 })
@@ -366,7 +394,7 @@ fn highlight_all(labs: &[&Lab]) -> Result<BTreeMap<String, Vec<render::FileConte
         .collect())
 }
 
-fn static_assets(theme_dir: &Path) -> Result<(render::Assets, Vec<Asset>)> {
+fn static_assets(theme_dir: &Path, highlight_css: String) -> Result<(render::Assets, Vec<Asset>)> {
     let read = |name: &str, builtin: &str| -> Result<Vec<u8>> {
         let p = theme_dir.join(name);
         if p.is_file() {
@@ -377,7 +405,7 @@ fn static_assets(theme_dir: &Path) -> Result<(render::Assets, Vec<Asset>)> {
     };
     let files = [
         ("labs/labs.css", read("labs.css", LABS_CSS)?),
-        ("labs/labs-highlight.css", theme_css().into_bytes()),
+        ("labs/labs-highlight.css", highlight_css.into_bytes()),
         ("labs/labs.js", read("labs.js", LABS_JS)?),
     ];
     let url = |path: &str, bytes: &[u8]| {

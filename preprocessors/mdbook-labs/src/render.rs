@@ -10,7 +10,7 @@ use mdbook_markdown::pulldown_cmark::html::push_html;
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 use serde::Serialize;
 
-use crate::highlight::{MAX_HIGHLIGHT_BYTES, highlight, syntax_name};
+use crate::highlight::{Highlighted, MAX_HIGHLIGHT_BYTES, highlight, syntax_name};
 use crate::html::{as_markdown_block, escape};
 
 /// The built-in template; `templates/lab.html` on disk overrides it.
@@ -19,36 +19,55 @@ pub const LAB_TEMPLATE: &str = include_str!("../../../templates/lab.html");
 /// A lab file's content as read for the page.
 #[derive(Clone)]
 pub(crate) struct FileContent {
-    /// Highlighted HTML, or an explanation when the file is not printed.
-    pub html: Arc<str>,
+    /// Highlighted spans, for a printed text file.
+    pub(crate) highlighted: Option<Arc<Highlighted>>,
+    /// What the page says instead, for a file that is not printed.
+    pub(crate) note: Option<String>,
     /// The syntax's name.
-    pub syntax: &'static str,
+    pub(crate) syntax: &'static str,
+}
+
+impl FileContent {
+    fn html(&self) -> &str {
+        match (&self.highlighted, &self.note) {
+            (Some(h), _) => &h.html,
+            (None, Some(note)) => note,
+            (None, None) => "",
+        }
+    }
 }
 
 /// Reads and highlights one file of a lab.
-pub(crate) fn file_content(lab: &Lab, file: &LabFile) -> Result<FileContent> {
+pub(crate) fn file_content(lab: &Lab, file: &LabFile, cache: Option<&Path>) -> Result<FileContent> {
     let path = lab.dir.join(&file.rel);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let plain = |note: String, syntax| FileContent {
+        highlighted: None,
+        note: Some(escape(&note)),
+        syntax,
+    };
     Ok(match String::from_utf8(bytes) {
         Ok(_) if !file.show => FileContent {
-            html: Arc::from(""),
+            highlighted: None,
+            note: None,
             syntax: "",
         },
         Ok(text) if text.len() <= MAX_HIGHLIGHT_BYTES => FileContent {
-            html: highlight(&file.rel, &text),
+            highlighted: Some(highlight(&file.rel, &text, cache)),
+            note: None,
             syntax: syntax_name(&file.rel, &text),
         },
-        Ok(text) => FileContent {
-            html: Arc::from(escape(&format!(
+        Ok(text) => plain(
+            format!(
                 "({} KiB: too large to print here; it is in the download)",
                 text.len() / 1024
-            ))),
-            syntax: "Plain Text",
-        },
-        Err(_) => FileContent {
-            html: Arc::from("(a binary file: it is in the download)"),
-            syntax: "Binary",
-        },
+            ),
+            "Plain Text",
+        ),
+        Err(_) => plain(
+            "(a binary file: it is in the download)".to_owned(),
+            "Binary",
+        ),
     })
 }
 
@@ -164,7 +183,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             show: f.show,
             anchor: format!("lab-{}-file-{}", lab.id, i + 1),
             syntax: c.syntax,
-            html: &c.html,
+            html: c.html(),
         })
         .collect::<Vec<_>>();
     let tree = file_tree(&lab.id, &lab.files);
