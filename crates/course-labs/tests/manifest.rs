@@ -288,3 +288,41 @@ mod fuzz {
         }
     }
 }
+
+/// The complete example in the README's lab manifest reference is valid.
+#[test]
+fn the_readme_example_is_a_valid_manifest() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README");
+    let section = &readme[readme
+        .find("### A complete example")
+        .expect("example section")..];
+    let start = section.find("```yaml\n").expect("yaml block") + 8;
+    let yaml = &section[start..start + section[start..].find("```").expect("block end")];
+    let (_tmp, dir) = lab_dir(
+        "model-serving",
+        &[
+            ("lab.yaml", yaml),
+            ("src/wine_api/app.py", "app = 1\n"),
+            ("src/wine_api/schemas.py", "x = 1\n"),
+            ("tests/test_app.py", "def test(): pass\n"),
+            ("uv.lock", "version = 1\n"),
+        ],
+    );
+    let lab = load_lab(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    assert_eq!(lab.steps.len(), 2);
+    assert_eq!(lab.files.iter().filter(|f| !f.show).count(), 1);
+    assert!(matches!(
+        lab.steps[1].check.as_ref().map(|c| &c.spec),
+        Some(CheckSpec::Http { .. })
+    ));
+}
