@@ -63,3 +63,61 @@ pub fn export(project: &Project, id: &str, dir: &Path, force: bool) -> Result<()
         Err(e) => Err(e.into()),
     }
 }
+
+/// Runs every check of the labs (or of one lab, or of a folder of files
+/// that is not a lab), printing a line per tool and file and a summary.
+/// Returns whether everything passed.
+pub fn test(project: &Project, id: Option<&str>, path: Option<&Path>) -> Result<bool> {
+    let tools = crate::verify::Tools::new(&project.root);
+    let mut outcomes = Vec::new();
+    let mut report = |o: crate::verify::Outcome| {
+        println!("{o}");
+        outcomes.push(o);
+    };
+    if let Some(dir) = path {
+        let label = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("files")
+            .to_owned();
+        let files = crate::verify::all_files(dir);
+        if files.is_empty() {
+            bail!("{} holds no files to check", dir.display());
+        }
+        crate::verify::verify(&label, dir, &files, &tools)
+            .into_iter()
+            .for_each(&mut report);
+    } else {
+        let (catalog, problems) = load_catalog(&project.labs);
+        if !problems.is_empty() {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            bail!(
+                "{} lab manifest problem(s); fix them first (`course check` lists them)",
+                problems.len()
+            );
+        }
+        let labs: Vec<_> = match id {
+            Some(id) => match catalog.get(id) {
+                Some(lab) => vec![lab],
+                None => {
+                    let hint = nearest_id(id, catalog.ids())
+                        .map(|n| format!("\n  help: did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    bail!("unknown lab `{id}`{hint}");
+                }
+            },
+            None => catalog.labs.iter().collect(),
+        };
+        for lab in labs {
+            let files: Vec<String> = lab.files.iter().map(|f| f.rel.clone()).collect();
+            crate::verify::verify(&lab.id, &lab.dir, &files, &tools)
+                .into_iter()
+                .for_each(&mut report);
+        }
+    }
+    let (_, failed, _, line) = crate::verify::summary(&outcomes);
+    println!("labs: {line}");
+    Ok(failed == 0)
+}

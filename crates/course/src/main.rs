@@ -62,6 +62,14 @@ enum LabCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Check lab files with their ecosystem's tools and run each lab's tests.
+    Test {
+        /// One lab (default: every lab).
+        id: Option<String>,
+        /// Check every file of this folder instead of a lab.
+        #[arg(long, value_name = "DIR", conflicts_with = "id")]
+        path: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,6 +119,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lab(LabCommand::List) => {
             lab::list(&project)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Lab(LabCommand::Test { id, path }) => {
+            let ok = lab::test(&project, id.as_deref(), path.as_deref())?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Lab(LabCommand::Export { id, dir, force }) => {
             lab::export(&project, &id, &dir, force)?;
