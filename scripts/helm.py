@@ -4,10 +4,12 @@
 Backed by PyPI `helm-python-sdk` (Helm v4 Go SDK through ctypes), which has a
 Python API only. Run it with the tools venv's Python:
 
-    .tools/venv/bin/python scripts/helm.py lint CHART [--strict] [-f VALUES.yaml]... [--set K=V]...
+    .tools/venv/bin/python scripts/helm.py lint CHART [--strict] [--kube-version v1.33.0] [-f VALUES.yaml]... [--set K=V]...
     .tools/venv/bin/python scripts/helm.py template CHART [--name N] [--namespace NS] [-f VALUES.yaml]... [--set K=V]...
 
 Offline: no cluster and no network are involved (`lookup` returns nothing).
+`template` renders with Helm's default .Capabilities.KubeVersion (v1.36.0 in
+Helm 4.2.3): the SDK's render takes no Kubernetes version; `lint` does.
 Exit codes: 0 ok; 1 lint found an error (or, with --strict, a warning) or the
 chart failed to load or render; 2 bad usage.
 
@@ -48,7 +50,12 @@ def user_values(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def lint(args: argparse.Namespace) -> int:
-    report = helm.lint(args.chart, user_values(args), strict=args.strict or None)
+    report = helm.lint(
+        args.chart,
+        user_values(args),
+        strict=args.strict or None,
+        kube_version=args.kube_version,
+    )
     print(f"==> Linting {args.chart}")
     failed = bool(report.get("errors"))
     shown = set()
@@ -90,6 +97,7 @@ def main() -> int:
         command.set_defaults(run=run)
         if name == "lint":
             command.add_argument("--strict", action="store_true", help="warnings fail too")
+            command.add_argument("--kube-version", help="e.g. v1.33.0 (.Capabilities.KubeVersion)")
         else:
             command.add_argument("--name", default="release-name")
             command.add_argument("--namespace", default="default")

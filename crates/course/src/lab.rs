@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use course_labs::{ExportError, export_lab, load_catalog, nearest_id};
 
 use crate::project::Project;
@@ -75,6 +75,9 @@ pub fn test(project: &Project, id: Option<&str>, path: Option<&Path>) -> Result<
         outcomes.push(o);
     };
     if let Some(dir) = path {
+        let dir = &dir
+            .canonicalize()
+            .with_context(|| format!("opening {}", dir.display()))?;
         let label = dir
             .file_name()
             .and_then(|n| n.to_str())
