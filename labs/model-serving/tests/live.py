@@ -37,6 +37,9 @@ def wait_for_http(url: str, *, deadline_s: float, process: subprocess.Popen[byte
             with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
                 if 200 <= response.status < 300:
                     return
+        except urllib.error.HTTPError as exc:
+            exc.close()  # it holds the open response (e.g. a 503 while starting)
+            last_error = f"HTTP {exc.code}"
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             last_error = str(exc)
         time.sleep(0.1)
