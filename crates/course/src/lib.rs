@@ -7,6 +7,7 @@ pub mod check;
 pub mod lab;
 pub mod project;
 pub mod serve;
+pub mod sidecar;
 pub mod verify;
 
 /// Logs to stderr, filtered by `COURSE_LOG` (default: warnings and our info).

@@ -43,6 +43,24 @@ enum Command {
     },
     /// Report every static problem of the course, then exit non-zero if any.
     Check,
+    /// Run the sidecar alone: live lab status and runnable steps for pages
+    /// of the hosted book or of a stock `mdbook serve`.
+    Sidecar {
+        /// Port to listen on.
+        #[arg(long, default_value_t = course_sidecar::DEFAULT_PORT)]
+        port: u16,
+        /// Address to bind. Anything but loopback exposes a server that runs
+        /// commands: only with a reason.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Where learners' copies of the labs go (default ~/mlops-course/labs).
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Another origin whose pages may use the sidecar (e.g. the hosted
+        /// book's https://OWNER.github.io). Repeatable.
+        #[arg(long = "allow-origin", value_name = "URL")]
+        allow_origin: Vec<String>,
+    },
     /// Labs: list them, or export one into a folder.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -115,6 +133,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("course check: {} problem(s)", problems.len());
                 Ok(ExitCode::FAILURE)
             }
+        }
+        Command::Sidecar {
+            port,
+            bind,
+            workspace,
+            allow_origin,
+        } => {
+            course::sidecar::run(
+                &project,
+                std::net::SocketAddr::new(bind, port),
+                workspace,
+                &allow_origin,
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Lab(LabCommand::List) => {
             lab::list(&project)?;

@@ -47,6 +47,8 @@ pub struct ServeState {
     events: broadcast::Sender<String>,
     generation: Arc<AtomicU64>,
     work: PathBuf,
+    /// The sidecar's router, answering `/api/...` on the same origin.
+    sidecar: Arc<RwLock<Option<Router>>>,
 }
 
 impl ServeState {
@@ -72,6 +74,8 @@ pub struct Server {
     pub addr: SocketAddr,
     /// Its state.
     pub state: ServeState,
+    /// The sidecar mounted under `/api` (its token runs steps).
+    pub sidecar: course_sidecar::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     _watcher: notify::RecommendedWatcher,
@@ -83,6 +87,7 @@ impl Server {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.sidecar.shutdown().await;
         let _ = (&mut self.task).await;
         let _ = std::fs::remove_dir_all(&self.state.work);
     }
@@ -92,9 +97,12 @@ impl Server {
 pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let server = start(project, SocketAddr::from(([127, 0, 0, 1], port))).await?;
+        let server = start(project, SocketAddr::from(([127, 0, 0, 1], port)), None).await?;
         let url = format!("http://{}/", server.addr);
         println!("Serving the course at {url}  (Ctrl-C to stop)");
+        println!("The lab sidecar answers under {url}api/; to run lab steps from the pages, open (keep the token private):");
+        println!("    {url}?token={}", server.sidecar.token());
+        println!("Labs are copied into {}", server.sidecar.workspace().display());
         if open && let Err(e) = opener::open(&url) {
             eprintln!("could not open a browser: {e}");
         }
@@ -106,7 +114,12 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
 }
 
 /// Builds the site, binds `addr` (port 0 picks one), starts watching.
-pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
+/// `workspace` is where the sidecar copies labs (default: under the home folder).
+pub async fn start(
+    project: Project,
+    addr: SocketAddr,
+    workspace: Option<PathBuf>,
+) -> Result<Server> {
     let work = std::env::temp_dir().join(format!(
         "course-serve-{}-{}",
         std::process::id(),
@@ -128,14 +141,20 @@ pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
         events,
         generation: Arc::new(AtomicU64::new(0)),
         work,
+        sidecar: Arc::new(RwLock::new(None)),
     };
+    let project_for_sidecar = project.clone();
     let watcher = watch(project, state.clone())?;
 
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number (0 picks a free one)")
     })?;
     let addr = listener.local_addr()?;
+    let sidecar = crate::sidecar::state(&project_for_sidecar, workspace, &[], addr.port())?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    if let Ok(mut slot) = state.sidecar.write() {
+        *slot = Some(course_sidecar::app(sidecar.clone()));
+    }
     let app = app(state.clone());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -147,6 +166,7 @@ pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
     Ok(Server {
         addr,
         state,
+        sidecar,
         shutdown: Some(tx),
         task,
         _watcher: watcher,
@@ -157,7 +177,7 @@ pub async fn start(project: Project, addr: SocketAddr) -> Result<Server> {
 pub fn app(state: ServeState) -> Router {
     Router::new()
         .route(RELOAD_PATH, get(reload_socket))
-        .fallback(get(static_file))
+        .fallback(static_file)
         .with_state(state)
 }
 
@@ -359,6 +379,36 @@ const RELOAD_SCRIPT: &str = r#"<script>
 </script>"#;
 
 async fn static_file(State(state): State<ServeState>, request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        // The sidecar keeps its own paths (/api/...) and its own security checks.
+        let sidecar = state.sidecar.read().ok().and_then(|s| s.clone());
+        // A fresh request: the outer router's extensions (its path
+        // parameters) must not leak into the sidecar's extractors.
+        let (parts, body) = request.into_parts();
+        let mut fresh = Request::new(body);
+        *fresh.method_mut() = parts.method;
+        *fresh.uri_mut() = parts.uri;
+        *fresh.version_mut() = parts.version;
+        *fresh.headers_mut() = parts.headers;
+        return match sidecar {
+            Some(router) => match tower::ServiceExt::oneshot(router, fresh).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
+            None => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the sidecar is not running",
+            )
+                .into_response(),
+        };
+    }
+    if !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let site = state.site();
     let raw = request.uri().path();
     let Some(rel) = safe_relative(raw) else {

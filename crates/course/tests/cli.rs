@@ -318,13 +318,68 @@ fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     (status, response)
 }
 
+fn http_post(addr: SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(stream, "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_rebuilds_on_change_and_reloads_pages() {
     let tmp = course_copy();
-    let server = course::serve::start(project(tmp.path()), "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("start");
+    let workspace = tmp.path().join("workspace");
+    let server = course::serve::start(
+        project(tmp.path()),
+        "127.0.0.1:0".parse().expect("addr"),
+        Some(workspace.clone()),
+    )
+    .await
+    .expect("start");
     let addr = server.addr;
+
+    // The sidecar answers on the same origin, under /api.
+    let (status, body) = tokio::task::spawn_blocking(move || http_get(addr, "/api/health"))
+        .await
+        .expect("get");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ok\""), "{body}");
+    let (_, labs) = tokio::task::spawn_blocking(move || http_get(addr, "/api/labs"))
+        .await
+        .expect("get");
+    eprintln!("LABS {labs}");
+    let (status, body) =
+        tokio::task::spawn_blocking(move || http_get(addr, "/api/labs/demo/status"))
+            .await
+            .expect("get");
+    assert_eq!(status, 200, "{body}");
+    let (status, _) =
+        tokio::task::spawn_blocking(move || http_post(addr, "/api/labs/demo/export", None))
+            .await
+            .expect("post");
+    assert_eq!(status, 401, "exporting needs the token");
+    let token = server.sidecar.token().to_owned();
+    let (status, body) =
+        tokio::task::spawn_blocking(move || http_post(addr, "/api/labs/demo/export", Some(&token)))
+            .await
+            .expect("post");
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        workspace.join("demo/app/main.py").is_file(),
+        "the lab was copied into the workspace"
+    );
 
     let (status, page) = tokio::task::spawn_blocking(move || http_get(addr, "/part/lab.html"))
         .await

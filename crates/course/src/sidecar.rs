@@ -1,0 +1,99 @@
+//! `course sidecar`: the learner's sidecar on its own, for readers of the
+//! hosted book or of a stock `mdbook serve`; and the settings `course serve`
+//! uses when it mounts the sidecar under `/api`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use course_labs::load_catalog;
+use course_sidecar::{AppState, Settings};
+
+use crate::project::Project;
+
+/// Origins allowed by default: `course serve` and a stock `mdbook serve` on
+/// their default ports.
+pub const DEFAULT_ORIGINS: &[&str] = &[
+    "http://127.0.0.1:4242",
+    "http://localhost:4242",
+    "http://127.0.0.1:3000",
+    "http://localhost:3000",
+];
+
+/// Where learners' copies of labs go by default: `~/mlops-course/labs`.
+pub fn default_workspace() -> Result<PathBuf> {
+    let home = std::env::var_os("HOME")
+        .or_else(|| std::env::var_os("USERPROFILE"))
+        .context("no home folder (HOME is not set)\n  help: pass --workspace DIR")?;
+    Ok(PathBuf::from(home).join("mlops-course").join("labs"))
+}
+
+/// The sidecar's state for a project: its catalog, the workspace, the
+/// allowed origins (the defaults plus `extra`).
+pub fn state(
+    project: &Project,
+    workspace: Option<PathBuf>,
+    extra: &[String],
+    port: u16,
+) -> Result<AppState> {
+    let (catalog, problems) = load_catalog(&project.labs);
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} lab manifest problem(s); `course check` lists them",
+            problems.len()
+        );
+    }
+    let workspace = match workspace {
+        Some(w) => w,
+        None => default_workspace()?,
+    };
+    std::fs::create_dir_all(&workspace)
+        .with_context(|| format!("creating the workspace {}", workspace.display()))?;
+    let mut allowed_origins: Vec<String> =
+        DEFAULT_ORIGINS.iter().map(|s| (*s).to_owned()).collect();
+    for origin in extra {
+        let origin = origin.trim_end_matches('/').to_owned();
+        if !(origin.starts_with("http://") || origin.starts_with("https://"))
+            || origin.matches('/').count() != 2
+        {
+            bail!(
+                "`{origin}` is not an origin\n  help: an origin is scheme://host[:port], e.g. https://example.github.io"
+            );
+        }
+        allowed_origins.push(origin);
+    }
+    let settings = Settings {
+        workspace,
+        allowed_origins,
+        port,
+        ..Settings::default()
+    };
+    AppState::new(catalog, settings).context("starting the sidecar")
+}
+
+/// Runs the sidecar alone until Ctrl-C.
+pub fn run(
+    project: &Project,
+    addr: SocketAddr,
+    workspace: Option<PathBuf>,
+    origins: &[String],
+) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = course_sidecar::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number")
+        })?;
+        let bound = listener.local_addr()?;
+        let state = state(project, workspace, origins, bound.port())?;
+        print!("{}", course_sidecar::print_banner(bound, state.token()));
+        println!("Labs are copied into {}", state.workspace().display());
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        course_sidecar::serve_on(state, listener, shutdown).await.context("serving")?;
+        Ok(())
+    })
+}
