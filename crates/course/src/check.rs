@@ -84,7 +84,7 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
                 DirectiveKind::Invalid(why) => {
                     problems.push(Diagnostic::new(&file, d.line as u64, d.column as u64, why))
                 }
-                DirectiveKind::Escaped => {}
+                DirectiveKind::Escaped | DirectiveKind::Progress => {}
             }
         }
     }

@@ -60,6 +60,12 @@ enum Command {
         /// book's https://OWNER.github.io). Repeatable.
         #[arg(long = "allow-origin", value_name = "URL")]
         allow_origin: Vec<String>,
+        /// Most pages that may watch one lab at once (event streams).
+        #[arg(long, value_name = "N", default_value_t = course_sidecar::Limits::default().max_sse_per_lab)]
+        max_watchers_per_lab: usize,
+        /// Most pages that may watch at once, all labs together.
+        #[arg(long, value_name = "N", default_value_t = course_sidecar::Limits::default().max_sse_total)]
+        max_watchers: usize,
     },
     /// Labs: list them, or export one into a folder.
     #[command(subcommand)]
@@ -139,13 +145,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bind,
             workspace,
             allow_origin,
+            max_watchers_per_lab,
+            max_watchers,
         } => {
-            course::sidecar::run(
-                &project,
-                std::net::SocketAddr::new(bind, port),
-                workspace,
-                &allow_origin,
-            )?;
+            let limits = course_sidecar::Limits {
+                max_sse_per_lab: max_watchers_per_lab,
+                max_sse_total: max_watchers,
+                ..course_sidecar::Limits::default()
+            };
+            let addr = std::net::SocketAddr::new(bind, port);
+            course::sidecar::run(&project, addr, workspace, &allow_origin, limits)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Lab(LabCommand::List) => {

@@ -150,7 +150,13 @@ pub async fn start(
         format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number (0 picks a free one)")
     })?;
     let addr = listener.local_addr()?;
-    let sidecar = crate::sidecar::state(&project_for_sidecar, workspace, &[], addr.port())?;
+    let sidecar = crate::sidecar::state(
+        &project_for_sidecar,
+        workspace,
+        &[],
+        addr.port(),
+        course_sidecar::Limits::default(),
+    )?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     if let Ok(mut slot) = state.sidecar.write() {
         *slot = Some(course_sidecar::app(sidecar.clone()));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use course_labs::load_catalog;
-use course_sidecar::{AppState, Settings};
+use course_sidecar::{AppState, Limits, Settings};
 
 use crate::project::Project;
 
@@ -35,6 +35,7 @@ pub fn state(
     workspace: Option<PathBuf>,
     extra: &[String],
     port: u16,
+    limits: Limits,
 ) -> Result<AppState> {
     let (catalog, problems) = load_catalog(&project.labs);
     for p in &problems {
@@ -69,7 +70,7 @@ pub fn state(
         workspace,
         allowed_origins,
         port,
-        ..Settings::default()
+        limits,
     };
     AppState::new(catalog, settings).context("starting the sidecar")
 }
@@ -80,6 +81,7 @@ pub fn run(
     addr: SocketAddr,
     workspace: Option<PathBuf>,
     origins: &[String],
+    limits: Limits,
 ) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -87,7 +89,7 @@ pub fn run(
             format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number")
         })?;
         let bound = listener.local_addr()?;
-        let state = state(project, workspace, origins, bound.port())?;
+        let state = state(project, workspace, origins, bound.port(), limits)?;
         print!("{}", course_sidecar::print_banner(bound, state.token()));
         println!("Labs are copied into {}", state.workspace().display());
         let shutdown = async {

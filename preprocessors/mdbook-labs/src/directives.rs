@@ -7,6 +7,7 @@ use mdbook_markdown::pulldown_cmark::{Event, Tag};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 
 const OPEN: &str = "{{#lab";
+const PROGRESS: &str = "-progress";
 
 /// A directive or an escape found in a chapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,8 @@ pub struct Directive {
 pub enum DirectiveKind {
     /// `{{#lab ID}}`: embed the lab.
     Lab(String),
+    /// `{{#lab-progress}}`: the course-progress table of every lab.
+    Progress,
     /// `\{{#lab …}}`: stays as text, without the backslash.
     Escaped,
     /// Looks like a directive but is malformed; the message says why.
@@ -56,9 +59,11 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
     while let Some(rel) = text[from..].find(OPEN) {
         let start = from + rel;
         from = start + OPEN.len();
-        // `{{#labs-…}}` or `{{#label}}` are other directives, not ours.
+        // `{{#lab-progress}}` is ours too; `{{#labs-…}}` or `{{#label}}` are not.
+        let progress = text[from..].starts_with(PROGRESS)
+            && matches!(text[from + PROGRESS.len()..].chars().next(), Some(c) if c.is_whitespace() || c == '}');
         let after = text[from..].chars().next();
-        if !matches!(after, Some(c) if c.is_whitespace() || c == '}') {
+        if !progress && !matches!(after, Some(c) if c.is_whitespace() || c == '}') {
             continue;
         }
         if in_code(start) {
@@ -82,6 +87,19 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
             continue;
         }
         let inner = &text[from..end - 2];
+        if progress {
+            let rest = inner[PROGRESS.len()..].trim();
+            let kind = if rest.is_empty() {
+                DirectiveKind::Progress
+            } else {
+                DirectiveKind::Invalid(format!(
+                    "`{{{{#lab-progress}}}}` takes no arguments, found `{rest}`"
+                ))
+            };
+            found.push(at(text, start..end, kind));
+            from = end;
+            continue;
+        }
         let args: Vec<&str> = inner.split_whitespace().collect();
         let kind = match args.as_slice() {
             [id] if !inner.contains('\n') => DirectiveKind::Lab((*id).to_owned()),
@@ -136,6 +154,17 @@ mod tests {
         assert!(kinds("Write `{{#lab x}}` in a chapter.").is_empty());
         assert!(kinds("```md\n{{#lab x}}\n```\n").is_empty());
         assert!(kinds("    {{#lab x}}\n").is_empty());
+    }
+
+    #[test]
+    fn the_progress_directive() {
+        assert_eq!(kinds("{{#lab-progress}}"), vec![DirectiveKind::Progress]);
+        assert_eq!(kinds("\\{{#lab-progress}}"), vec![DirectiveKind::Escaped]);
+        assert!(matches!(
+            kinds("{{#lab-progress x}}")[0],
+            DirectiveKind::Invalid(_)
+        ));
+        assert!(kinds("{{#lab-progressive}}").is_empty());
     }
 
     #[test]

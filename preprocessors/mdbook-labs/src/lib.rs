@@ -165,6 +165,8 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
 
     // Pass 1: where are the directives?
     let mut found: Vec<(PathBuf, Vec<Directive>)> = Vec::new();
+    // Where each lab is embedded: the chapter's rendered path.
+    let mut embedded_at: BTreeMap<String, PathBuf> = BTreeMap::new();
     for ch in book.chapters() {
         let ds = find_directives(&ch.content);
         if !ds.is_empty() {
@@ -173,6 +175,13 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                 .clone()
                 .or_else(|| ch.path.clone())
                 .unwrap_or_default();
+            for d in &ds {
+                if let (DirectiveKind::Lab(id), Some(p)) = (&d.kind, &ch.path) {
+                    embedded_at
+                        .entry(id.clone())
+                        .or_insert_with(|| p.with_extension("html"));
+                }
+            }
             found.push((path, ds));
         }
     }
@@ -202,7 +211,7 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                     )),
                 },
                 DirectiveKind::Invalid(why) => errors.push(format!("{place}: error: {why}")),
-                DirectiveKind::Escaped => {}
+                DirectiveKind::Escaped | DirectiveKind::Progress => {}
             }
         }
     }
@@ -290,6 +299,16 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                             return;
                         }
                     }
+                }
+                DirectiveKind::Progress => {
+                    let html = render::render_progress(
+                        &catalog,
+                        &embedded_at,
+                        &path_to_root,
+                        &asset_urls,
+                        &sidecar_url,
+                    );
+                    block_at(&ch.content, d.range.clone(), &html)
                 }
                 DirectiveKind::Invalid(_) => continue,
             };

@@ -170,7 +170,7 @@ fn stock_mdbook_renders_the_same_lab_html() {
         "mdbook build failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for page in ["part/lab.html", "plain.html", "part/index.html"] {
+    for page in ["part/lab.html", "plain.html", "part/index.html", "progress.html"] {
         assert_eq!(
             main_of(&ours.join(page)),
             main_of(&stock.join(page)),
@@ -239,6 +239,7 @@ fn chapters_without_directives_are_byte_identical() {
             // Only the escape's backslash goes.
             "Plain chapter" => assert_eq!(a.replace("\\{{#lab", "{{#lab"), *b),
             "Lab chapter" => assert!(b.contains("<section class=\"labs-lab\"")),
+            "Progress" => assert!(b.contains("<div class=\"labs-progress\"")),
             other => panic!("unexpected chapter {other}"),
         }
     }
@@ -300,4 +301,26 @@ fn links_and_assets_resolve_under_a_sub_path() {
         not_found.contains("<base href=\"/fixture/\">"),
         "404 page must use site-url"
     );
+}
+
+#[test]
+fn the_progress_page_lists_every_lab_with_a_link_to_it() {
+    let tmp = copy_fixture();
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let main = main_of(&site.join("progress.html"));
+    assert!(main.contains("class=\"labs-progress\""), "{main}");
+    assert!(
+        main.contains("&quot;id&quot;:&quot;demo&quot;"),
+        "the lab list is in data-labs: {main}"
+    );
+    assert!(
+        main.contains("&quot;href&quot;:&quot;part/lab.html#lab-demo&quot;"),
+        "{main}"
+    );
+    assert!(
+        main.contains("<a href=\"part/lab.html#lab-demo\">Module 03: A demo lab</a> (3 steps)"),
+        "{main}"
+    );
+    assert!(site.join("part/lab.html").is_file());
 }
