@@ -103,7 +103,9 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
         println!("The lab sidecar answers under {url}api/; to run lab steps from the pages, open (keep the token private):");
         println!("    {url}?token={}", server.sidecar.token());
         println!("Labs are copied into {}", server.sidecar.workspace().display());
-        if open && let Err(e) = opener::open(&url) {
+        // The browser gets the token with the first page and keeps it.
+        let with_token = format!("{url}?token={}", server.sidecar.token());
+        if open && let Err(e) = opener::open(&with_token) {
             eprintln!("could not open a browser: {e}");
         }
         shutdown_signal().await;
