@@ -37,5 +37,5 @@ mod server;
 mod state;
 
 pub use api::app;
-pub use server::{bind, default_addr, print_banner, serve, serve_on};
+pub use server::{bind, default_addr, print_banner, raise_fd_limit, serve, serve_on};
 pub use state::{AppState, DEFAULT_PORT, Limits, Settings};

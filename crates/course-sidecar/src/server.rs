@@ -96,9 +96,50 @@ pub fn print_banner(addr: SocketAddr, token: &str) -> String {
     )
 }
 
+/// Raises this process's soft limit on open files towards `wanted` (never
+/// above the hard limit) and returns the soft limit in force afterwards.
+/// Every event stream holds a socket: with a low default (256 on macOS) the
+/// sidecar would run out of descriptors before its own watcher limit.
+#[cfg(unix)]
+pub fn raise_fd_limit(wanted: u64) -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let now = getrlimit(Resource::Nofile);
+    let current = now.current?;
+    if current >= wanted {
+        return Some(current);
+    }
+    let target = now.maximum.map_or(wanted, |max| wanted.min(max));
+    if setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(target),
+            maximum: now.maximum,
+        },
+    )
+    .is_ok()
+    {
+        return Some(target);
+    }
+    Some(current)
+}
+
+/// Raises this process's soft limit on open files (not on this platform).
+#[cfg(not(unix))]
+pub fn raise_fd_limit(_wanted: u64) -> Option<u64> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_fd_limit_is_raised_within_the_hard_limit() {
+        let limit = raise_fd_limit(512).expect("a limit");
+        assert!(limit >= 256, "{limit}");
+        assert_eq!(raise_fd_limit(16), Some(limit), "never lowered");
+    }
 
     #[test]
     fn banner_carries_the_url_and_token() {

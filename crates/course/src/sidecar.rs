@@ -66,6 +66,25 @@ pub fn state(
         }
         allowed_origins.push(origin);
     }
+    // Each watching page holds a socket: make room for all of them, or
+    // lower the limit to what the system allows (with a word about it).
+    let mut limits = limits;
+    const SPARE_FDS: usize = 128;
+    let wanted = (limits.max_sse_total + SPARE_FDS) as u64;
+    if let Some(fds) = course_sidecar::raise_fd_limit(wanted) {
+        let fits = usize::try_from(fds)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(SPARE_FDS)
+            .max(1);
+        if fits < limits.max_sse_total {
+            eprintln!(
+                "warning: this system allows {fds} open files, so at most {fits} pages can watch at once (not {})\n  help: raise it with `ulimit -n` before starting",
+                limits.max_sse_total
+            );
+            limits.max_sse_total = fits;
+            limits.max_sse_per_lab = limits.max_sse_per_lab.min(fits);
+        }
+    }
     let settings = Settings {
         workspace,
         allowed_origins,
