@@ -51,3 +51,6 @@ node --test tests/browser/
 
 stage "lab verification (every lab file through its ecosystem's tool; each lab's pytest suite)"
 cargo run --quiet --locked -p course -- lab test
+
+stage "live-service fixtures (a real MLflow server, uvicorn, a real Prometheus)"
+cargo run --quiet --locked -p course -- lab test --path verify/live

@@ -144,3 +144,30 @@ fn the_summary_line_counts_what_ran() {
     assert_eq!(failed, 11, "{line}");
     assert_eq!(line, format!("{passed} passed, 11 failed"));
 }
+
+/// Labs carry their own copy of the live-service helpers (learners copy
+/// labs, so a lab cannot import from verify/); every copy must be the file
+/// that verify/live tests.
+#[test]
+fn lab_copies_of_the_live_helpers_match_the_tested_source() {
+    let root = root();
+    let source = std::fs::read(root.join("verify/live/live.py")).expect("verify/live/live.py");
+    let mut copies = 0;
+    for lab in std::fs::read_dir(root.join("labs"))
+        .expect("labs")
+        .flatten()
+    {
+        let copy = lab.path().join("tests/live.py");
+        if copy.is_file() {
+            copies += 1;
+            let bytes = std::fs::read(&copy).expect("read");
+            assert!(
+                bytes == source,
+                "{} differs from verify/live/live.py; copy it again: cp verify/live/live.py {}",
+                copy.display(),
+                copy.display()
+            );
+        }
+    }
+    assert!(copies > 0, "no lab uses the live helpers");
+}
