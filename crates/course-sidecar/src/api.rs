@@ -380,10 +380,18 @@ async fn run(
     param: StepParam,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let step = param.step()?;
+    // Said before the run starts: a service step that finds its port taken
+    // fails, and this tells the learner why.
+    let ports_in_use = checks::ports_in_use(&param.entry.lab.ports);
     runs::start(&state, &param.entry, step)?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "lab": param.entry.lab.id, "step": step.id, "started": true })),
+        Json(json!({
+            "lab": param.entry.lab.id,
+            "step": step.id,
+            "started": true,
+            "ports_in_use": ports_in_use,
+        })),
     ))
 }
 

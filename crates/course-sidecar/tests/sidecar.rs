@@ -1515,3 +1515,25 @@ fn a_real_server_streams_checks_and_step_output() {
     let _ = svc_pid;
     drop(service);
 }
+
+#[tokio::test]
+async fn a_run_reports_the_lab_ports_already_taken() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let busy = held.local_addr().expect("addr").port();
+    let fx = Fixture::new(&[("demo", lab_yaml("demo", &[busy], DEMO_STEPS))]);
+    let state = fx.state(fast());
+    export(&state, "demo").await;
+    let r = call(
+        &state,
+        post("/api/labs/demo/steps/hello/run", state.token()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
+    assert_eq!(
+        r.json["ports_in_use"],
+        serde_json::json!([busy]),
+        "{}",
+        r.json
+    );
+    drop(held);
+}
