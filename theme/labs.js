@@ -278,14 +278,14 @@
             return { form: form, input: input };
         }
 
-        // A pasted token, tried at once: a POST to a route that does not
-        // exist answers 401 with a wrong token and 404 with the right one, and
-        // runs nothing. (A stored token is tried at the first action.)
+        // A pasted token, tried at once: POST /api/session answers 204 with
+        // the right token and 401 with a wrong one, and changes nothing.
+        // (A stored token is tried at the first action.)
         function verifyToken() {
-            call(base, "POST", "/api/token-check").then(function (r) {
+            call(base, "POST", "/api/session").then(function (r) {
                 if (r.status === 401) { refused(r, "token"); return; }
                 paintWidget();
-                say(r.status === 404 ? "Token saved: you can run this lab's steps from the page." : refused(r));
+                say(r.status === 204 ? "Token saved: you can run this lab's steps from the page." : refused(r));
             });
         }
 

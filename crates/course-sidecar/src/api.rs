@@ -141,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(index))
         .route("/api/health", get(health))
         .route("/api/labs", get(labs))
+        .route("/api/session", post(session))
         .route("/api/labs/{lab}/status", get(status))
         .route("/api/labs/{lab}/events", get(events::events))
         .route("/api/labs/{lab}/export", post(export))
@@ -154,6 +155,12 @@ pub fn app(state: AppState) -> Router {
             security::guard,
         ))
         .with_state(state)
+}
+
+/// `POST /api/session`: 204 when the token is right (the guard answers 401
+/// otherwise). Changes nothing: pages use it to check a pasted token.
+async fn session() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn index() -> &'static str {

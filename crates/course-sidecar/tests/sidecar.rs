@@ -1537,3 +1537,21 @@ async fn a_run_reports_the_lab_ports_already_taken() {
     );
     drop(held);
 }
+
+#[tokio::test]
+async fn a_session_check_tells_a_right_token_from_a_wrong_one() {
+    let fx = Fixture::demo();
+    let state = fx.state(fast());
+    assert_eq!(
+        call(&state, post("/api/session", state.token()))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&state, post("/api/session", "not-the-token"))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
