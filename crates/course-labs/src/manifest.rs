@@ -650,7 +650,7 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
     let at = |msg: String| Diagnostic::new(manifest, line, col, msg);
 
     // Fields each kind takes beyond kind/timeout/hint.
-    let given: [(&str, bool); 10] = [
+    let given: [(&str, bool); 11] = [
         ("url", c.url.is_some()),
         ("method", c.method.is_some()),
         ("body", c.body.is_some()),
@@ -661,6 +661,7 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
         ("path", c.path.is_some()),
         ("contains", c.contains.is_some()),
         ("command", c.command.is_some()),
+        ("min_version", c.min_version.is_some()),
     ];
     let allowed: &[&str] = match c.kind {
         CheckKind::Http => &["url", "method", "body", "status", "json"],
@@ -670,11 +671,8 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
     };
     let kind = format!("{:?}", c.kind).to_lowercase();
     let allowed_list = || format!("{}, timeout, hint", allowed.join(", "));
-    for (field, present) in given
-        .iter()
-        .chain(std::iter::once(&("min_version", c.min_version.is_some())))
-    {
-        if *present && !allowed.contains(field) {
+    for (field, present) in given {
+        if present && !allowed.contains(&field) {
             return Err(
                 at(format!("field `{field}` does not apply to a {kind} check"))
                     .with_help(format!("a {kind} check takes: {}", allowed_list())),

@@ -24,7 +24,7 @@ pub struct Built {
 pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
     let start = Instant::now();
     let dest = match dest {
-        Some(d) => absolute(d)?,
+        Some(d) => std::path::absolute(d).with_context(|| format!("resolving {}", d.display()))?,
         None => {
             let config = mdbook_driver::config::Config::from_disk(project.book.join("book.toml"))
                 .with_context(|| {
@@ -85,14 +85,4 @@ fn chain(e: &anyhow::Error) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n  caused by: ")
-}
-
-fn absolute(p: &Path) -> Result<PathBuf> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir()
-            .context("reading the current folder")?
-            .join(p))
-    }
 }

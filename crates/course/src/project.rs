@@ -58,8 +58,6 @@ impl Project {
             .flatten()
             .unwrap_or_default();
         let labs = labs_cfg.labs_dir(&book);
-        // `book/../labs` reads better as `labs` in every message.
-        let labs = labs.canonicalize().unwrap_or(labs);
         Ok(Project { book, labs, root })
     }
 

@@ -48,7 +48,7 @@ pub struct ServeState {
     generation: Arc<AtomicU64>,
     work: PathBuf,
     /// The sidecar's router, answering `/api/...` on the same origin.
-    sidecar: Arc<RwLock<Option<Router>>>,
+    sidecar: Router,
 }
 
 impl ServeState {
@@ -136,6 +136,19 @@ pub async fn start(
         .await
         .context("the build task failed")??;
 
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number (0 picks a free one)")
+    })?;
+    let addr = listener.local_addr()?;
+    // The sidecar checks Host headers against the port, so it comes after the bind.
+    let sidecar = crate::sidecar::state(
+        &project,
+        workspace,
+        &[],
+        addr.port(),
+        course_sidecar::Limits::default(),
+    )?;
+
     let (events, _) = broadcast::channel(64);
     let state = ServeState {
         site: Arc::new(RwLock::new(first)),
@@ -143,26 +156,10 @@ pub async fn start(
         events,
         generation: Arc::new(AtomicU64::new(0)),
         work,
-        sidecar: Arc::new(RwLock::new(None)),
+        sidecar: course_sidecar::app(sidecar.clone()),
     };
-    let project_for_sidecar = project.clone();
     let watcher = watch(project, state.clone())?;
-
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number (0 picks a free one)")
-    })?;
-    let addr = listener.local_addr()?;
-    let sidecar = crate::sidecar::state(
-        &project_for_sidecar,
-        workspace,
-        &[],
-        addr.port(),
-        course_sidecar::Limits::default(),
-    )?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    if let Ok(mut slot) = state.sidecar.write() {
-        *slot = Some(course_sidecar::app(sidecar.clone()));
-    }
     let app = app(state.clone());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -397,28 +394,12 @@ const RELOAD_SCRIPT: &str = r#"<script>
 </script>"#;
 
 async fn static_file(State(state): State<ServeState>, request: Request) -> Response {
-    let path = request.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
+    let raw = request.uri().path();
+    if raw == "/api" || raw.starts_with("/api/") {
         // The sidecar keeps its own paths (/api/...) and its own security checks.
-        let sidecar = state.sidecar.read().ok().and_then(|s| s.clone());
-        // A fresh request: the outer router's extensions (its path
-        // parameters) must not leak into the sidecar's extractors.
-        let (parts, body) = request.into_parts();
-        let mut fresh = Request::new(body);
-        *fresh.method_mut() = parts.method;
-        *fresh.uri_mut() = parts.uri;
-        *fresh.version_mut() = parts.version;
-        *fresh.headers_mut() = parts.headers;
-        return match sidecar {
-            Some(router) => match tower::ServiceExt::oneshot(router, fresh).await {
-                Ok(response) => response,
-                Err(never) => match never {},
-            },
-            None => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the sidecar is not running",
-            )
-                .into_response(),
+        return match tower::ServiceExt::oneshot(state.sidecar.clone(), request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
         };
     }
     if !matches!(
@@ -428,7 +409,6 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let site = state.site();
-    let raw = request.uri().path();
     let Some(rel) = safe_relative(raw) else {
         return (StatusCode::BAD_REQUEST, "bad path").into_response();
     };

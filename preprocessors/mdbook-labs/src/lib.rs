@@ -163,18 +163,14 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let cfg = LabsConfig::from_context(ctx)?;
     let src_dir = ctx.root.join(&ctx.config.book.src);
 
-    // Pass 1: where are the directives?
-    let mut found: Vec<(PathBuf, Vec<Directive>)> = Vec::new();
+    // Pass 1: where are the directives? Keyed by the chapter's path, so
+    // that pass 3 splices without parsing the chapters again.
+    let mut found: BTreeMap<PathBuf, Vec<Directive>> = BTreeMap::new();
     // Where each lab is embedded: the chapter's rendered path.
     let mut embedded_at: BTreeMap<String, PathBuf> = BTreeMap::new();
     for ch in book.chapters() {
         let ds = find_directives(&ch.content);
         if !ds.is_empty() {
-            let path = ch
-                .source_path
-                .clone()
-                .or_else(|| ch.path.clone())
-                .unwrap_or_default();
             for d in &ds {
                 if let (DirectiveKind::Lab(id), Some(p)) = (&d.kind, &ch.path) {
                     embedded_at
@@ -182,7 +178,7 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                         .or_insert_with(|| p.with_extension("html"));
                 }
             }
-            found.push((path, ds));
+            found.insert(chapter_key(ch), ds);
         }
     }
 
@@ -259,7 +255,7 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let highlight_css = highlight::theme_css(used_classes);
     let (asset_urls, mut static_assets) = static_assets(&cfg.theme_dir(&ctx.root), highlight_css)?;
     assets.append(&mut static_assets);
-    tracing::debug!("zipped in {:.1?}", started.elapsed());
+    tracing::debug!("highlighted and zipped after {:.1?}", started.elapsed());
     let tera = render::load_templates(Some(&cfg.templates_dir(&ctx.root)))?;
     let sidecar_url = cfg.sidecar_url.clone().unwrap_or_default();
 
@@ -269,10 +265,9 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
         if failure.is_some() {
             return;
         }
-        let ds = find_directives(&ch.content);
-        if ds.is_empty() {
+        let Some(ds) = found.get(&chapter_key(ch)) else {
             return;
-        }
+        };
         let depth = ch
             .path
             .as_ref()
@@ -324,6 +319,15 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
         assets,
         unembedded,
     })
+}
+
+/// A chapter's identity across passes: its source path (its rendered
+/// path for a chapter mdBook made up).
+fn chapter_key(ch: &mdbook_preprocessor::book::Chapter) -> PathBuf {
+    ch.source_path
+        .clone()
+        .or_else(|| ch.path.clone())
+        .unwrap_or_default()
 }
 
 fn unknown_lab(place: &str, id: &str, catalog: &Catalog, labs_dir: &Path, broken: bool) -> String {

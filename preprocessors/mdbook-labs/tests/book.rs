@@ -40,21 +40,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Every path below `dir` (itself included), in a stable order.
 fn walkdir(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![dir.to_path_buf()];
-    let mut i = 0;
-    while i < out.len() {
-        if out[i].is_dir() {
-            let mut children: Vec<PathBuf> = std::fs::read_dir(&out[i])
-                .expect("read_dir")
-                .map(|e| e.expect("entry").path())
-                .collect();
-            children.sort();
-            out.extend(children);
-        }
-        i += 1;
-    }
-    out
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.expect("entry").into_path())
+        .collect()
 }
 
 fn build_in_process(book: &Path, dest: &Path) {
