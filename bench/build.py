@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import COURSE_BIN, ROOT, build_course, copy_tree, find_mdbook, median, rm, strip_labs_preprocessor  # noqa: E402
+from common import COURSE_BIN, ROOT, copy_tree, ensure_course, find_mdbook, median, rm, strip_labs_preprocessor  # noqa: E402
 
 TARGET = 1.25
 RUN_TIMEOUT = 600.0  # seconds, per single build
@@ -68,12 +68,7 @@ def main() -> int:
         ap.error("--rounds must be at least 1")
 
     mdbook = find_mdbook(args.mdbook)
-    if args.no_cargo:
-        if not COURSE_BIN.is_file():
-            sys.exit(f"error: {COURSE_BIN} is missing; run without --no-cargo")
-        print(f"Using the existing {COURSE_BIN} (--no-cargo)")
-    else:
-        build_course()
+    ensure_course(args.no_cargo)
 
     version = subprocess.run([mdbook, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
     book = ROOT / "book"

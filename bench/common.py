@@ -51,6 +51,16 @@ def build_course(timeout: float = 3600.0) -> None:
     print(f"  done in {time.perf_counter() - start:.1f} s", flush=True)
 
 
+def ensure_course(no_cargo: bool) -> None:
+    """Uses the existing release `course` with --no-cargo, else builds it once."""
+    if not no_cargo:
+        build_course()
+        return
+    if not COURSE_BIN.is_file():
+        sys.exit(f"error: {COURSE_BIN} is missing; run without --no-cargo")
+    print(f"Using the existing {COURSE_BIN} (--no-cargo)")
+
+
 def copy_tree(src: Path, dst: Path, skip_rel: tuple[str, ...] = ()) -> None:
     """Copies src to dst without caches, virtualenvs and the given relative paths."""
     skip_rel_paths = {src / r for r in skip_rel}

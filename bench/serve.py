@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     COURSE_BIN,
     ROOT,
-    build_course,
+    ensure_course,
     copy_tree,
     find_mdbook,
     median,
@@ -300,12 +300,7 @@ def main() -> int:
 
     mdbook = find_mdbook(args.mdbook)
     if args.only != "mdbook":
-        if args.no_cargo:
-            if not COURSE_BIN.is_file():
-                sys.exit(f"error: {COURSE_BIN} is missing; run without --no-cargo")
-            print(f"Using the existing {COURSE_BIN} (--no-cargo)")
-        else:
-            build_course()
+        ensure_course(args.no_cargo)
 
     tmp = Path(tempfile.mkdtemp(prefix="course-bench-serve-"))
     servers: list[Server] = []
