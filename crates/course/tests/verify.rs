@@ -81,6 +81,11 @@ fn every_tool_catches_its_bad_file_with_its_own_message() {
             "prometheus/rules-test.yml",
             "alertname: HighErrorRate, time: 3m",
         ),
+        (
+            "amtool",
+            "alertmanager/alertmanager.yml",
+            "undefined receiver \"on-call\" used in route",
+        ),
         ("shellcheck", "scripts/bad.sh", "SC2086"),
         ("yamllint", "bad.yaml", "duplication of key"),
     ];
@@ -126,6 +131,7 @@ fn every_tool_passes_a_good_file() {
         "actionlint",
         "promtool rules",
         "promtool test",
+        "amtool",
         "shellcheck",
         "yamllint",
     ] {
@@ -141,8 +147,8 @@ fn the_summary_line_counts_what_ran() {
     let Some(outcomes) = run("bad") else { return };
     let (passed, failed, skipped, line) = course::verify::summary(&outcomes);
     assert_eq!(skipped, 0);
-    assert_eq!(failed, 11, "{line}");
-    assert_eq!(line, format!("{passed} passed, 11 failed"));
+    assert_eq!(failed, 12, "{line}");
+    assert_eq!(line, format!("{passed} passed, 12 failed"));
 }
 
 /// Labs carry their own copy of the live-service helpers (learners copy
