@@ -238,6 +238,41 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         lap("page: wrong token, asked again, pasted");
     });
 
+    it("opens a lab file from the tree: its highlighted text loads from its own page and copies whole", async () => {
+        const file = page.locator(`${LAB}-file-1`);
+        assert.equal(await file.getAttribute("open"), null, "files start closed");
+        assert.equal(await file.locator("pre .lh-code, pre span[class^='lh-']").count(), 0, "no file text before opening");
+        await page.locator(`${LAB} .labs-tree`).getByRole("link", { name: "hello.sh" }).click();
+        await page.waitForFunction(
+            () => document.querySelector("#lab-browser-demo-file-1").dataset.loaded === "true",
+            null, { timeout: WAIT },
+        );
+        assert.ok(await file.evaluate((d) => d.open), "the tree link opens the file");
+        assert.ok(await file.locator("pre span[class^='lh-']").count() > 0, "highlighted");
+        assert.match(await file.locator("pre").innerText(), /echo hello-from-the-sidecar/);
+        await file.getByRole("button", { name: "Copy hello.sh" }).click();
+        await page.waitForFunction(
+            () => document.querySelector('[data-copy="lab-browser-demo-file-1-code"]').textContent === "Copied",
+            null, { timeout: WAIT },
+        );
+        const copied = await page.evaluate(() => navigator.clipboard.readText());
+        assert.ok(copied.startsWith("#!/"), `the whole file is copied: ${copied}`);
+        // The file's own page, in the reader's theme, links back to the lab.
+        const src = await file.getAttribute("data-src");
+        const own = await context.newPage();
+        await own.goto(new URL(src, page.url()).href);
+        await own.evaluate(() => localStorage.setItem("mdbook-theme", "coal"));
+        await own.reload();
+        assert.ok(await own.evaluate(() => document.documentElement.classList.contains("coal")), "theme kept");
+        const bg = await own.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        assert.notEqual(bg, "rgba(0, 0, 0, 0)", "the page takes the theme's background");
+        await own.getByRole("link", { name: /A lab for the browser test/ }).click();
+        await own.waitForURL(/demo\.html#lab-browser-demo-file-1$/);
+        await own.close();
+        await page.evaluate(() => localStorage.removeItem("mdbook-theme"));
+        lap("page: lab file");
+    });
+
     it("keeps progress on reload without a sidecar, says how to start one, and copy still works", async () => {
         for (const id of ["serve", "hello"]) {
             const saved = await page.evaluate((key) => localStorage.getItem(key), `course-progress:browser-demo:${id}`);

@@ -278,13 +278,7 @@ pub fn verify(label: &str, dir: &Path, files: &[String], tools: &Tools) -> Vec<O
                 run("promtool test", v, t);
             }
             Kind::Alertmanager => {
-                let (v, t) = tool_run(
-                    tools,
-                    "amtool",
-                    &["check-config"],
-                    &[&path],
-                    parent(&path),
-                );
+                let (v, t) = tool_run(tools, "amtool", &["check-config"], &[&path], parent(&path));
                 run("amtool", v, t);
             }
             Kind::Shell => {

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 pub use directives::{Directive, DirectiveKind, find_directives};
 pub use highlight::warm_up;
-pub use render::{LAB_TEMPLATE, zip_path};
+pub use render::{LAB_FILE_TEMPLATE, LAB_TEMPLATE, file_page_path, zip_path};
 
 /// The preprocessor's name: its table in book.toml is `[preprocessor.labs]`.
 pub const NAME: &str = "labs";
@@ -258,6 +258,24 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     tracing::debug!("highlighted and zipped after {:.1?}", started.elapsed());
     let tera = render::load_templates(Some(&cfg.templates_dir(&ctx.root)))?;
     let sidecar_url = cfg.sidecar_url.clone().unwrap_or_default();
+    for lab in &labs {
+        let chapter = embedded_at
+            .get(&lab.id)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let input = render::FilePagesInput {
+            lab,
+            contents: &contents[lab.id.as_str()],
+            chapter: &chapter,
+            assets: &asset_urls,
+        };
+        for (path, html) in render::render_file_pages(&tera, &input)? {
+            assets.push(Asset {
+                path,
+                bytes: html.into_bytes(),
+            });
+        }
+    }
 
     // Pass 3: splice each chapter, last directive first so ranges stay valid.
     let mut failure: Option<anyhow::Error> = None;
@@ -468,6 +486,35 @@ pub fn write_assets(dir: &Path, assets: &[Asset]) -> Result<()> {
         let tmp = target.with_extension("tmp-labs");
         std::fs::write(&tmp, &a.bytes).with_context(|| format!("writing {}", tmp.display()))?;
         std::fs::rename(&tmp, &target).with_context(|| format!("writing {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Removes the file pages under `dir/labs/*/files/` that `assets` no longer
+/// has (a file left a lab, or a lab went), so that a site built from a
+/// folder that keeps assets between builds (stock mdBook's `src/labs/`)
+/// never serves a stale page. Other files are left alone.
+pub fn prune_file_pages(dir: &Path, assets: &[Asset]) -> Result<()> {
+    let keep: std::collections::BTreeSet<&str> = assets.iter().map(|a| a.path.as_str()).collect();
+    let Ok(labs) = std::fs::read_dir(dir.join("labs")) else {
+        return Ok(());
+    };
+    for lab in labs.flatten() {
+        let files = lab.path().join("files");
+        let Ok(entries) = std::fs::read_dir(&files) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let rel = format!(
+                "labs/{}/files/{}",
+                lab.file_name().to_string_lossy(),
+                entry.file_name().to_string_lossy()
+            );
+            if entry.path().is_file() && !keep.contains(rel.as_str()) {
+                std::fs::remove_file(entry.path())
+                    .with_context(|| format!("removing {}", entry.path().display()))?;
+            }
+        }
     }
     Ok(())
 }

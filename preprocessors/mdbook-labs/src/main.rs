@@ -1,6 +1,6 @@
 //! `mdbook-labs` as an external command for stock `mdbook`: the handshake
 //! (`supports RENDERER`), then book JSON in on stdin and out on stdout.
-//! Logs go to stderr. The zips and widget files are written into the book's
+//! Logs go to stderr. The zips, file pages and widget files are written into the book's
 //! `src/labs/` folder, which the HTML renderer copies into the site.
 
 use std::io::Write;
@@ -32,6 +32,7 @@ fn run() -> anyhow::Result<()> {
     }
     let src = ctx.root.join(&ctx.config.book.src);
     mdbook_labs::write_assets(&src, &expanded.assets)?;
+    mdbook_labs::prune_file_pages(&src, &expanded.assets)?;
     let mut out = std::io::stdout().lock();
     serde_json::to_writer(&mut out, &expanded.book).context("writing the book to stdout")?;
     out.flush()?;

@@ -25,6 +25,8 @@ pub(crate) struct FileContent {
     pub(crate) note: Option<String>,
     /// The syntax's name.
     pub(crate) syntax: &'static str,
+    /// How many lines the file has (0 for a binary file).
+    pub(crate) lines: usize,
 }
 
 impl FileContent {
@@ -41,21 +43,24 @@ impl FileContent {
 pub(crate) fn file_content(lab: &Lab, file: &LabFile, cache: Option<&Path>) -> Result<FileContent> {
     let path = lab.dir.join(&file.rel);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let plain = |note: String, syntax| FileContent {
+    let plain = |note: String, syntax, lines| FileContent {
         highlighted: None,
         note: Some(escape(&note)),
         syntax,
+        lines,
     };
     Ok(match String::from_utf8(bytes) {
         Ok(_) if !file.show => FileContent {
             highlighted: None,
             note: None,
             syntax: "",
+            lines: 0,
         },
         Ok(text) if text.len() <= MAX_HIGHLIGHT_BYTES => FileContent {
             highlighted: Some(highlight(&file.rel, &text, cache)),
             note: None,
             syntax: syntax_name(&file.rel, &text),
+            lines: text.lines().count(),
         },
         Ok(text) => plain(
             format!(
@@ -63,10 +68,12 @@ pub(crate) fn file_content(lab: &Lab, file: &LabFile, cache: Option<&Path>) -> R
                 text.len() / 1024
             ),
             "Plain Text",
+            text.lines().count(),
         ),
         Err(_) => plain(
             "(a binary file: it is in the download)".to_owned(),
             "Binary",
+            0,
         ),
     })
 }
@@ -113,7 +120,10 @@ struct FileCtx<'a> {
     show: bool,
     anchor: String,
     syntax: &'static str,
-    html: &'a str,
+    /// The file's own page, relative to the chapter.
+    src: String,
+    /// "12 lines", or empty for a binary file.
+    lines: String,
 }
 
 #[derive(Serialize)]
@@ -183,7 +193,12 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             show: f.show,
             anchor: format!("lab-{}-file-{}", lab.id, i + 1),
             syntax: c.syntax,
-            html: c.html(),
+            src: format!("{root}{}", file_page_path(&lab.id, i + 1, &f.rel)),
+            lines: match c.lines {
+                0 => String::new(),
+                1 => "1 line".to_owned(),
+                n => format!("{n} lines"),
+            },
         })
         .collect::<Vec<_>>();
     let tree = file_tree(&lab.id, &lab.files);
@@ -248,8 +263,108 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
     let context = tera::Context::from_serialize(&ctx).context("building the template context")?;
     let html = tera
         .render("lab.html", &context)
-        .map_err(|e| anyhow::anyhow!(tera_error(&e)))?;
+        .map_err(|e| anyhow::anyhow!(tera_error(&e, "lab.html")))?;
     Ok(as_markdown_block(&html))
+}
+
+/// Where the page of a lab's `n`th file (from 1) is, relative to the book
+/// root: `labs/ID/files/NN-NAME.html`. The number keeps names unique; the
+/// leading dots of a name go, so that no part of the path is hidden (Pages
+/// artifacts leave out `.github`, and some servers refuse dot-files).
+pub fn file_page_path(id: &str, n: usize, rel: &str) -> String {
+    let name = rel
+        .rsplit('/')
+        .next()
+        .unwrap_or(rel)
+        .trim_start_matches('.');
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("labs/{id}/files/{n:02}-{name}.html")
+}
+
+/// Everything needed to render the pages of one lab's shown files.
+pub(crate) struct FilePagesInput<'a> {
+    /// The lab.
+    pub lab: &'a Lab,
+    /// Content of each of `lab.files`, in order.
+    pub contents: &'a [FileContent],
+    /// The page that embeds the lab, relative to the book root.
+    pub chapter: &'a str,
+    /// Asset URLs, relative to the book root (with cache-busting query).
+    pub assets: &'a Assets,
+}
+
+#[derive(Serialize)]
+struct FilePageCtx<'a> {
+    lab: FilePageLab<'a>,
+    file: FilePageFile<'a>,
+    chapter_href: String,
+    zip_href: String,
+    assets: Assets,
+}
+
+#[derive(Serialize)]
+struct FilePageLab<'a> {
+    id: &'a str,
+    title: &'a str,
+}
+
+#[derive(Serialize)]
+struct FilePageFile<'a> {
+    rel: &'a str,
+    caption: Option<&'a str>,
+    syntax: &'static str,
+    html: &'a str,
+}
+
+/// The page of every shown file of a lab: (path from the book root, HTML).
+pub(crate) fn render_file_pages(
+    tera: &tera::Tera,
+    input: &FilePagesInput<'_>,
+) -> Result<Vec<(String, String)>> {
+    let lab = input.lab;
+    let mut pages = Vec::new();
+    for (i, (f, c)) in lab.files.iter().zip(input.contents).enumerate() {
+        if !f.show {
+            continue;
+        }
+        let path = file_page_path(&lab.id, i + 1, &f.rel);
+        let root = "../".repeat(path.matches('/').count());
+        let ctx = FilePageCtx {
+            lab: FilePageLab {
+                id: &lab.id,
+                title: &lab.title,
+            },
+            file: FilePageFile {
+                rel: &f.rel,
+                caption: f.caption.as_deref(),
+                syntax: c.syntax,
+                html: c.html(),
+            },
+            chapter_href: format!("{root}{}#lab-{}-file-{}", input.chapter, lab.id, i + 1),
+            zip_href: format!("{root}{}", zip_path(&lab.id)),
+            assets: Assets {
+                css: format!("{root}{}", input.assets.css),
+                highlight_css: format!("{root}{}", input.assets.highlight_css),
+                js: format!("{root}{}", input.assets.js),
+            },
+        };
+        let context =
+            tera::Context::from_serialize(&ctx).context("building the template context")?;
+        let html = tera
+            .render("lab-file.html", &context)
+            .map_err(|e| anyhow::anyhow!(tera_error(&e, "lab-file.html")))?;
+        pages.push((path, html));
+    }
+    Ok(pages)
 }
 
 /// Where a lab's zip is, relative to the book root.
@@ -257,8 +372,8 @@ pub fn zip_path(id: &str) -> String {
     format!("labs/{id}.zip")
 }
 
-fn tera_error(e: &tera::Error) -> String {
-    let mut msg = format!("rendering templates/lab.html: {e}");
+fn tera_error(e: &tera::Error, name: &str) -> String {
+    let mut msg = format!("rendering templates/{name}: {e}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         msg.push_str(&format!(": {s}"));
@@ -325,22 +440,32 @@ fn file_tree(id: &str, files: &[LabFile]) -> String {
     out
 }
 
-/// Loads the template: `dir/lab.html` if it exists, else the built-in one.
+/// The built-in template of a file's own page; `templates/lab-file.html`
+/// on disk overrides it.
+pub const LAB_FILE_TEMPLATE: &str = include_str!("../../../templates/lab-file.html");
+
+/// Loads the templates: each of `lab.html` and `lab-file.html` from `dir`
+/// if it is there, else the built-in one.
 pub(crate) fn load_templates(dir: Option<&Path>) -> Result<tera::Tera> {
     let mut tera = tera::Tera::default();
-    let on_disk = dir.map(|d| d.join("lab.html")).filter(|p| p.is_file());
-    let text = match &on_disk {
-        Some(p) => {
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
-        }
-        None => LAB_TEMPLATE.to_owned(),
-    };
-    let name = on_disk.as_ref().map_or_else(
-        || "the built-in lab template".to_owned(),
-        |p| p.display().to_string(),
-    );
-    tera.add_raw_template("lab.html", &text)
-        .map_err(|e| anyhow::anyhow!("{name}: {}", tera_error(&e)))?;
+    for (file, builtin) in [
+        ("lab.html", LAB_TEMPLATE),
+        ("lab-file.html", LAB_FILE_TEMPLATE),
+    ] {
+        let on_disk = dir.map(|d| d.join(file)).filter(|p| p.is_file());
+        let text = match &on_disk {
+            Some(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+            }
+            None => builtin.to_owned(),
+        };
+        let name = on_disk.as_ref().map_or_else(
+            || format!("the built-in template {file}"),
+            |p| p.display().to_string(),
+        );
+        tera.add_raw_template(file, &text)
+            .map_err(|e| anyhow::anyhow!("{name}: {}", tera_error(&e, file)))?;
+    }
     Ok(tera)
 }
 

@@ -123,27 +123,130 @@ fn the_embed_has_every_part() {
         "<div class=\"labs-widget\" data-lab=\"demo\"",
         "data-sidecar=\"http://127.0.0.1:4243\"",
         "<p>A second paragraph, after a blank line.</p>",
-        "&lt;ready&gt; &amp; done",
     ] {
         assert!(main.contains(needle), "missing {needle:?}");
     }
-    // Blank lines inside a file survive (the file is still one HTML block).
+    // Each shown file is a <details> that links to the file's own page.
     assert!(
-        main.contains("\"\"\"A tiny app.\"\"\"\n\n\n"),
-        "blank lines lost"
+        main.contains("<details class=\"labs-file\" id=\"lab-demo-file-1\" data-src=\"../labs/demo/files/01-main.py.html\">"),
+        "{main}"
     );
-    // Text from a lab file is never expanded by mdBook's links preprocessor.
+    assert!(main.contains("<a class=\"labs-file-link\" href=\"../labs/demo/files/01-main.py.html\">Open app/main.py</a>"));
     assert!(
-        main.contains("{{</span><span class=\"lh-") && main.contains(">#include nothing.md<"),
-        "lab text was altered"
+        main.contains("<span class=\"labs-lines\">(9 lines)</span>"),
+        "{main}"
     );
-    // No client-side highlighting of lab files: no <code> in the files.
+    // The chapter carries no file text: mdBook has no highlighted code to
+    // parse, print or index, and highlight.js none to colour.
+    assert!(
+        !main.contains("<span class=\"lh-"),
+        "file text in the chapter"
+    );
     let files = &main
         [main.find("labs-files").expect("files")..main.find("labs-steps-title").expect("steps")];
     assert!(
         !files.contains("<code"),
         "lab files must not be left to highlight.js"
     );
+}
+
+#[test]
+fn every_shown_file_has_a_highlighted_page_of_its_own() {
+    let tmp = copy_fixture();
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let pages: Vec<String> = walkdir(&site.join("labs/demo/files"))
+        .iter()
+        .filter(|p| p.is_file())
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    // data.bin is `show: false`: zipped, but no page.
+    assert_eq!(
+        pages,
+        [
+            "01-main.py.html",
+            "02-Dockerfile.html",
+            "03-settings.toml.html",
+            "04-main.tf.html",
+            "05-run.sh.html"
+        ]
+    );
+    // Tera writes `/` in text as `&#x2F;`: the same to a browser.
+    let page = std::fs::read_to_string(site.join("labs/demo/files/01-main.py.html"))
+        .expect("page")
+        .replace("&#x2F;", "/");
+    for needle in [
+        "<title>app/main.py · A demo lab</title>",
+        "<h1 class=\"labs-path\">app/main.py</h1>",
+        "<p class=\"labs-caption\">The application</p>",
+        "data-lang=\"Python\"",
+        "href=\"../../../part/lab.html#lab-demo-file-1\"",
+        "href=\"../../../labs/demo.zip\"",
+        "href=\"../../../labs/labs-highlight.css?v=",
+    ] {
+        assert!(page.contains(needle), "missing {needle:?} in\n{page}");
+    }
+    // Blank lines inside a file survive, and text from a lab file is never
+    // expanded by mdBook's links preprocessor.
+    assert!(
+        page.contains("A tiny app.&quot;&quot;&quot;\n\n\n"),
+        "blank lines lost"
+    );
+    assert!(
+        page.contains("{{</span><span class=\"lh-") && page.contains(">#include nothing.md<"),
+        "lab text was altered"
+    );
+    for (file, lang) in [
+        ("04-main.tf.html", "Terraform"),
+        ("02-Dockerfile.html", "Dockerfile"),
+        ("03-settings.toml.html", "TOML"),
+        ("05-run.sh.html", "Bourne Again Shell (bash)"),
+    ] {
+        let page = std::fs::read_to_string(site.join("labs/demo/files").join(file)).expect("page");
+        assert!(page.contains(&format!("data-lang=\"{lang}\"")), "{file}");
+        if file == "05-run.sh.html" {
+            assert!(page.contains("&lt;ready&gt; &amp; done"), "escaped");
+        }
+        assert!(
+            page.contains("<span class=\"lh-"),
+            "{file} is not highlighted"
+        );
+    }
+    // Every link of a file page resolves.
+    for piece in page.split("href=\"").skip(1) {
+        let url = &piece[..piece.find('"').expect("quote")];
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let target = site.join("labs/demo/files").join(path);
+        assert!(target.exists(), "{url} does not resolve from a file page");
+    }
+}
+
+#[test]
+fn stale_file_pages_are_removed_from_the_source_folder() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let stale = tmp.path().join("labs/demo/files/09-gone.py.html");
+    let kept = tmp.path().join("labs/demo/files/01-main.py.html");
+    let other = tmp.path().join("labs/demo.zip");
+    for p in [&stale, &kept, &other] {
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, "x").expect("write");
+    }
+    let assets = [
+        mdbook_labs::Asset {
+            path: "labs/demo/files/01-main.py.html".to_owned(),
+            bytes: Vec::new(),
+        },
+        mdbook_labs::Asset {
+            path: "labs/demo.zip".to_owned(),
+            bytes: Vec::new(),
+        },
+    ];
+    mdbook_labs::prune_file_pages(tmp.path(), &assets).expect("prune");
+    assert!(
+        !stale.exists(),
+        "a page of a file the lab no longer has is removed"
+    );
+    assert!(kept.exists() && other.exists());
 }
 
 #[test]
@@ -195,6 +298,8 @@ fn stock_mdbook_renders_the_same_lab_html() {
         "labs/labs.css",
         "labs/labs.js",
         "labs/labs-highlight.css",
+        "labs/demo/files/01-main.py.html",
+        "labs/demo/files/04-main.tf.html",
     ] {
         let a = std::fs::read(ours.join(asset)).expect("ours");
         let b = std::fs::read(stock.join(asset)).expect("stock");
