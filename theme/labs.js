@@ -144,6 +144,13 @@
         (kids || []).forEach(function (kid) { if (kid) { node.append(kid); } });
         return node;
     }
+    // A hint's `code` spans as <code>, the rest as text (never as HTML).
+    function withCode(text) {
+        return String(text).split("`").map(function (part, i) {
+            return i % 2 ? el("code", { text: part }) : document.createTextNode(part);
+        });
+    }
+
     function button(label, name, onClick) {
         var b = el("button", { type: "button", "class": "labs-btn", text: label, on: onClick });
         if (name) { b.setAttribute("aria-label", name); }
@@ -241,7 +248,7 @@
             var done = doneAt(id, s.id);
             if (s.check) {
                 var details = [" — " + s.check.message];
-                if (s.check.state === "fail" && s.check.hint) { details.push(" ", el("span", { "class": "labs-hint", text: s.check.hint })); }
+                if (s.check.state === "fail" && s.check.hint) { details.push(" ", el("span", { "class": "labs-hint" }, withCode(s.check.hint))); }
                 if (s.check.state !== "pass" && done) { details.push(el("span", { "class": "labs-earlier", text: " (done earlier, " + day(done) + ")" })); }
                 kids.push(badge(s.check.state, details));
             } else if (done && !s.exit && !s.running) {

@@ -178,6 +178,10 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         const serve = await page.locator(`${step("serve")} .labs-status`).innerText();
         assert.match(serve, /Fail/);
         assert.match(serve, /Nothing listens on 18765 yet/, "the hint shows on failure");
+        assert.equal(
+            await page.locator(`${step("serve")} .labs-status .labs-hint code`).innerText(),
+            "python3 -m http.server", "the hint's `code` reads as code",
+        );
         assert.match(await page.locator(`${LAB} .labs-widget`).innerText(), /Live: the sidecar checks this lab/);
         // Run only where the catalog says the step is runnable.
         await page.getByRole("button", { name: "Run step: Say hello" }).waitFor({ timeout: WAIT });

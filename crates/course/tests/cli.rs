@@ -174,6 +174,42 @@ fn check_reports_manifest_problems_and_exits_non_zero() {
 }
 
 #[test]
+fn lab_test_of_one_lab_is_not_stopped_by_another_labs_broken_manifest() {
+    let tmp = course_copy();
+    let tiny = tmp.path().join("labs/tiny");
+    std::fs::create_dir_all(&tiny).expect("mkdir");
+    std::fs::write(tiny.join("notes.txt"), "nothing to check\n").expect("write");
+    std::fs::write(
+        tiny.join("lab.yaml"),
+        "id: tiny\ntitle: Tiny\nmodule: 1\nsummary: A lab with one text file.\nminutes: 1\nfiles:\n  - path: notes.txt\n",
+    )
+    .expect("write");
+    // A lab being written: its folder exists, its manifest does not yet.
+    std::fs::create_dir_all(tmp.path().join("labs/wip")).expect("mkdir");
+    let run = |id: &str| {
+        course_bin()
+            .arg("--book")
+            .arg(tmp.path().join("book"))
+            .args(["lab", "test", id])
+            .output()
+            .expect("run")
+    };
+    let out = run("tiny");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("note: 1 problem(s) in other labs' manifests"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("labs: 0 passed, 0 failed"));
+    let out = run("wip");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("labs/wip/lab.yaml"), "{stderr}");
+    assert!(stderr.contains("1 lab manifest problem(s)"), "{stderr}");
+}
+
+#[test]
 fn export_copies_the_lab_and_refuses_to_overwrite() {
     let tmp = course_copy();
     let dest = tmp.path().join("mine");

@@ -133,15 +133,16 @@ struct StepCtx<'a> {
     text_html: String,
     run: Option<&'a str>,
     service: bool,
-    check: Option<CheckCtx<'a>>,
+    check: Option<CheckCtx>,
     cleanup: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-struct CheckCtx<'a> {
+struct CheckCtx {
     kind: &'static str,
     describe: String,
-    hint: Option<&'a str>,
+    /// The hint as inline HTML (its markdown rendered: `code` reads as code).
+    hint_html: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -214,7 +215,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             check: s.check.as_ref().map(|c| CheckCtx {
                 kind: c.spec.kind(),
                 describe: c.spec.describe(),
-                hint: c.hint.as_deref(),
+                hint_html: c.hint.as_deref().map(inline_markdown),
             }),
             cleanup: s.cleanup.as_deref(),
         })
@@ -393,6 +394,17 @@ fn markdown_to_html(text: &str) -> String {
         new_cmark_parser(text, &MarkdownOptions::default()),
     );
     html
+}
+
+/// One line of markdown → inline HTML (the paragraph around it removed).
+fn inline_markdown(text: &str) -> String {
+    let html = markdown_to_html(text);
+    let html = html.trim();
+    html.strip_prefix("<p>")
+        .and_then(|h| h.strip_suffix("</p>"))
+        .filter(|inner| !inner.contains("<p>"))
+        .unwrap_or(html)
+        .to_owned()
 }
 
 /// A nested list of the lab's files; shown files link to their listing.

@@ -123,6 +123,7 @@ fn the_embed_has_every_part() {
         "<div class=\"labs-widget\" data-lab=\"demo\"",
         "data-sidecar=\"http://127.0.0.1:4243\"",
         "<p>A second paragraph, after a blank line.</p>",
+        "<span class=\"labs-hint\">Start the server first (<code>python -m app.main</code>).</span>",
     ] {
         assert!(main.contains(needle), "missing {needle:?}");
     }
