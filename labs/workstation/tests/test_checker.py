@@ -1,0 +1,223 @@
+"""The checker against stub tools on a fake PATH: one test per outcome."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import check_workstation
+from check_workstation import (
+    FAILED,
+    MISSING,
+    NO_VERSION,
+    OK,
+    TOO_OLD,
+    TOOLS,
+    check_tool,
+    main,
+)
+from conftest import FakePath
+
+LAB = Path(__file__).resolve().parents[1]
+TOOL = {tool.name: tool for tool in TOOLS}
+
+
+def rows(output: str) -> dict[str, list[str]]:
+    """The table's rows by tool name: [found, minimum, status, needed from, hint]."""
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("tool "))
+    columns = ("found", "minimum", "status", "needed from", "install hint")
+    starts = [lines[header].index(column) for column in columns]
+    table = {}
+    for line in lines[header + 1 :]:
+        if not line.strip():
+            break
+        bounds = [0, *starts, len(line)]
+        cells = [line[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+        table[cells[0]] = cells[1:]
+    return table
+
+
+def test_every_tool_found_and_recent(fake_path: FakePath, capsys: pytest.CaptureFixture) -> None:
+    fake_path.add_healthy()
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    table = rows(out)
+    assert list(table) == [tool.name for tool in TOOLS]
+    assert {name: row[2] for name, row in table.items()} == dict.fromkeys(table, OK)
+    assert table["python"][0] == "3.12.3"
+    assert table["docker engine"][0] == "28.2.2"
+    assert table["docker compose"][0] == "2.39.1"
+    assert table["kubectl"][0] == "1.34.1"
+    assert table["helm"][0] == "4.0.1"
+    # No install hints when nothing needs installing.
+    assert all(row[4] == "" for row in table.values())
+    assert "Ready: every tool the whole course needs" in out
+
+
+def test_a_missing_tool_fails_the_check_and_says_how_to_install_it(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    fake_path.add_healthy()
+    fake_path.remove("kind")
+    assert main(["--os", "macos"]) == 1
+    out = capsys.readouterr().out
+    kind = rows(out)["kind"]
+    assert kind[0] == "-"
+    assert kind[2] == MISSING
+    assert kind[3] == "module 05"
+    assert kind[4] == "brew install kind"
+    assert "1 of 9 tools need attention: kind" in out
+
+
+def test_a_tool_below_the_minimum_is_too_old(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    fake_path.add_healthy()
+    fake_path.add("helm", 'printf "v3.16.1+g5a5449d\\n"')
+    assert main(["--os", "linux"]) == 1
+    helm = rows(capsys.readouterr().out)["helm"]
+    assert helm[:3] == ["3.16.1", "4.0", TOO_OLD]
+    assert "get-helm-4" in helm[4]
+
+
+def test_output_without_a_version_number_is_reported(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    fake_path.add_healthy()
+    fake_path.add("kubectl", 'printf "Client Version: unknown\\n"')
+    assert main([]) == 1
+    out = capsys.readouterr().out
+    assert rows(out)["kubectl"][2] == NO_VERSION
+    assert "kubectl (kubectl version --client): printed: Client Version: unknown" in out
+
+
+def test_a_stopped_docker_engine_fails_with_dockers_own_message(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # The client works, the engine does not answer: what `docker version`
+    # prints and returns when the daemon is stopped (captured from a run).
+    fake_path.add_healthy()
+    fake_path.add(
+        "docker",
+        """case "$1" in
+  --version) printf "Docker version 28.2.2, build e6534b4\\n" ;;
+  version) printf "\\n"
+    printf "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. \
+Is the docker daemon running?\\n" >&2
+    exit 1 ;;
+  compose) printf "docker: unknown command: docker compose\\n\\n" >&2; exit 1 ;;
+esac""",
+    )
+    assert main(["--os", "wsl"]) == 1
+    out = capsys.readouterr().out
+    table = rows(out)
+    assert table["docker"][2] == OK
+    assert table["docker engine"][2] == FAILED
+    assert table["docker compose"][2] == FAILED
+    assert "WSL integration" in table["docker engine"][4]
+    assert (
+        "docker engine (docker version --format {{.Server.Version}}): exit code 1: "
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+        "Is the docker daemon running?"
+    ) in out
+    assert "exit code 1: docker: unknown command: docker compose" in out
+
+
+def test_a_hanging_tool_is_stopped(fake_path: FakePath, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(check_workstation, "TIMEOUT_SECONDS", 0.5)
+    fake_path.add("kind", "while :; do :; done")
+    result = check_tool(TOOL["kind"], os.environ["PATH"])
+    assert result.status == FAILED
+    assert result.detail == "no answer within 0.5 s"
+
+
+def test_python_is_also_found_as_python(fake_path: FakePath) -> None:
+    # Some systems (Windows, some containers) have `python` but no `python3`.
+    fake_path.add("python", 'printf "Python 3.13.1\\n"')
+    result = check_tool(TOOL["python"], os.environ["PATH"])
+    assert (result.status, result.found) == (OK, "3.13.1")
+
+
+def test_module_limits_what_must_be_installed(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # Python, uv and git only: enough for module 00, not for module 01.
+    fake_path.add_healthy("python3", "uv", "git")
+    assert main(["--module", "0"]) == 0
+    out = capsys.readouterr().out
+    assert rows(out)["docker"][2] == f"{MISSING} (later)"
+    assert "Ready: every tool module 00 needs" in out
+    assert main(["--module", "1"]) == 1
+    out = capsys.readouterr().out
+    assert rows(out)["docker"][2] == MISSING
+    assert rows(out)["kind"][2] == f"{MISSING} (later)"
+    assert "3 of 9 tools need attention: docker, docker engine, docker compose" in out
+
+
+def test_modules_outside_the_course_are_refused(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--module", "12"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("system", "expected"),
+    [
+        ("linux", "sudo apt install git"),
+        ("macos", "xcode-select --install, or: brew install git"),
+        ("wsl", "sudo apt install git"),
+        ("windows", "wsl --install"),
+    ],
+)
+def test_hints_follow_the_system(
+    fake_path: FakePath, capsys: pytest.CaptureFixture, system: str, expected: str
+) -> None:
+    fake_path.add_healthy()
+    fake_path.remove("git")
+    main(["--os", system])
+    assert expected in rows(capsys.readouterr().out)["git"][4]
+
+
+def test_every_tool_has_a_hint_for_each_system() -> None:
+    for tool in TOOLS:
+        assert set(tool.hints) == {"linux", "macos", "wsl"}, tool.name
+        assert all(hint.strip() for hint in tool.hints.values()), tool.name
+
+
+def test_the_script_runs_as_a_program(fake_path: FakePath) -> None:
+    """`python3 check_workstation.py` with the stubs: exit code and table."""
+    fake_path.add_healthy()
+    fake_path.remove("helm")
+    proc = subprocess.run(
+        [sys.executable, str(LAB / "check_workstation.py"), "--os", "linux"],
+        capture_output=True,
+        text=True,
+        env={"PATH": str(fake_path.folder)},
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == ""
+    assert rows(proc.stdout)["helm"][2] == MISSING
+
+
+def test_the_real_python_running_these_tests_passes() -> None:
+    """No stub: the interpreter of this test run, found on a PATH of its folder."""
+    folder = str(Path(sys.executable).parent)
+    result = check_tool(TOOL["python"], folder)
+    assert result.status == OK
+    assert result.found == "{}.{}.{}".format(*sys.version_info[:3])
+
+
+def test_the_script_starts_on_older_pythons() -> None:
+    """macOS's python3 may be older than 3.11: the script must still run there
+    and report it as too old, so it may use no newer syntax."""
+    source = (LAB / "check_workstation.py").read_text()
+    ast.parse(source, feature_version=(3, 8))
