@@ -177,3 +177,32 @@ fn lab_copies_of_the_live_helpers_match_the_tested_source() {
     }
     assert!(copies > 0, "no lab uses the live helpers");
 }
+
+/// The Streamlit lab tests against the real wine API, so it carries a copy
+/// of module 03's package in `tests/wine_api/`; each copied file must be the
+/// one module 03 tests, or the app would be tested against another API.
+#[test]
+fn the_streamlit_labs_copy_of_the_api_matches_module_03() {
+    let root = root();
+    let copy = root.join("labs/streamlit-app/tests/wine_api");
+    let source = root.join("labs/model-serving/src/wine_api");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&copy).expect("labs/streamlit-app/tests/wine_api").flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().ends_with(".py") {
+            continue;
+        }
+        files += 1;
+        let ours = std::fs::read(entry.path()).expect("read");
+        let theirs = std::fs::read(source.join(&name)).unwrap_or_default();
+        assert!(
+            ours == theirs,
+            "{} differs from {}; copy it again: cp {} {}",
+            entry.path().display(),
+            source.join(&name).display(),
+            source.join(&name).display(),
+            entry.path().display()
+        );
+    }
+    assert!(files >= 4, "only {files} files in {}", copy.display());
+}

@@ -1,5 +1,5 @@
 """Shared fixtures: a model trained once per test session into a temporary
-folder, and clients for an app with and without a model."""
+folder, clients for an app with and without a model, and one real uvicorn."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from live import free_port, serve
+from servers import uvicorn_command
 from sklearn.datasets import load_wine
 
 from wine_api.app import create_app
@@ -47,3 +49,14 @@ def wines() -> list[tuple[dict[str, float], str]]:
 def wine(wines: list[tuple[dict[str, float], str]]) -> dict[str, float]:
     """One valid request body (a fresh copy each test, so tests may edit it)."""
     return dict(wines[0][0])
+
+
+@pytest.fixture(scope="session")
+def live_api(trained: TrainResult, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The API as you run it, a real uvicorn process on a free port: its base URL."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("uvicorn") / "uvicorn.log"
+    env = {"MODEL_PATH": str(trained.model_path)}
+    with serve(uvicorn_command(port), ready_url=f"{base}/ready", env=env, log=log):
+        yield base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +180,27 @@ def test_every_bad_field_is_reported_at_once(client: TestClient, wine: dict[str,
     wine["ash"] = -2.0
     del wine["hue"]
     assert len(errors(client.post("/predict", json=wine))) == 2
+
+
+@pytest.mark.parametrize(
+    ("literal", "echoed"),
+    [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf"), ("1e999", "inf")],
+)
+def test_non_finite_numbers_are_a_422_not_a_500(
+    client: TestClient, wine: dict[str, Any], literal: str, echoed: str
+) -> None:
+    # Python's JSON parser accepts these; strict JSON output does not. The
+    # 422 echoes the input as text instead of crashing on it.
+    body = json.dumps({**wine, "alcohol": "VALUE"}).replace('"VALUE"', literal)
+    response = client.post("/predict", content=body, headers={"Content-Type": "application/json"})
+    assert errors(response) == [("finite_number", ["body", "alcohol"])]
+    assert response.json()["detail"][0]["input"] == echoed
+
+
+def test_a_body_that_is_not_utf8_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post("/predict", content=b"\x80abc", headers={"Content-Type": "text/plain"})
+    assert errors(response) == [("model_attributes_type", ["body"])]
+    assert response.json()["detail"][0]["input"] == "\ufffdabc"
 
 
 def test_malformed_json(client: TestClient) -> None:

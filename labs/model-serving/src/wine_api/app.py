@@ -6,6 +6,8 @@ Start it from the lab folder, after training a model:
 
 Settings come from the environment:
     MODEL_PATH  the joblib file written by wine_api.train (default model/model.joblib)
+    MODEL_URI   or a model in an MLflow registry, e.g. models:/wine-classifier@champion
+                (with MLFLOW_TRACKING_URI; see wine_api.model)
     LOG_LEVEL   DEBUG, INFO (default), WARNING or ERROR
 """
 
@@ -13,27 +15,29 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-import joblib
-import numpy as np
 from fastapi import Depends, FastAPI, Request, status
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sklearn.exceptions import InconsistentVersionWarning
 
 from wine_api import __version__
+from wine_api.errors import INTERNAL_ERROR, MODEL_NOT_LOADED, validation_errors
+from wine_api.model import (
+    FEATURES,
+    IncompatibleModelError,
+    LoadedModel,
+    load_for_serving,
+    load_model,
+)
 from wine_api.schemas import (
     MAX_BODY_BYTES,
     BatchRequest,
     BatchResponse,
-    ClassPrediction,
     ErrorResponse,
     HealthResponse,
     NotReadyResponse,
@@ -42,79 +46,14 @@ from wine_api.schemas import (
     WineFeatures,
 )
 
-logger = logging.getLogger("wine_api")
+# The model loading lives in wine_api.model; these names stay importable from here.
+__all__ = ["FEATURES", "IncompatibleModelError", "LoadedModel", "create_app", "load_model"]
 
-DEFAULT_MODEL_PATH = Path("model/model.joblib")
-# The column order the model was trained with is the field order of the schema;
-# load_model() refuses a model whose metadata says otherwise.
-FEATURES: list[str] = list(WineFeatures.model_fields)
+logger = logging.getLogger("wine_api")
 
 
 class ModelNotLoadedError(Exception):
     """A prediction was requested while no model is loaded."""
-
-
-class IncompatibleModelError(Exception):
-    """The model file does not fit this code: another scikit-learn version,
-    other features, or not written by wine_api.train."""
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A fitted pipeline and what the API needs to know about it."""
-
-    pipeline: Any
-    version: str
-    class_names: list[str]
-
-    def predict(self, wines: Sequence[WineFeatures]) -> list[ClassPrediction]:
-        """One vectorised model call for all the rows, not one call per row."""
-        x = np.array([[getattr(w, f) for f in FEATURES] for w in wines], dtype=np.float64)
-        probabilities = self.pipeline.predict_proba(x)
-        labels = self.pipeline.classes_
-        results = []
-        for row in probabilities:
-            best = int(np.argmax(row))
-            class_id = int(labels[best])
-            results.append(
-                ClassPrediction(
-                    class_id=class_id,
-                    class_name=self.class_names[class_id],
-                    probabilities={
-                        self.class_names[int(label)]: float(p)
-                        for label, p in zip(labels, row, strict=True)
-                    },
-                )
-            )
-        return results
-
-
-def load_model(path: Path) -> LoadedModel:
-    """Load a model written by wine_api.train and check it fits this API.
-
-    joblib files are pickles: loading one runs code from it. Only load files
-    you produced yourself or got from a source you trust.
-    """
-    with warnings.catch_warnings():
-        # scikit-learn only warns when a model was pickled by another version,
-        # and then "might" give wrong answers. A service should refuse instead.
-        warnings.simplefilter("error", InconsistentVersionWarning)
-        try:
-            bundle = joblib.load(path)
-        except InconsistentVersionWarning as exc:
-            raise IncompatibleModelError(f"{path}: {exc}") from exc
-    if not isinstance(bundle, dict) or not {"pipeline", "metadata"} <= bundle.keys():
-        raise IncompatibleModelError(f"{path} is not a model written by wine_api.train")
-    metadata = bundle["metadata"]
-    if metadata["feature_names"] != FEATURES:
-        raise IncompatibleModelError(
-            f"{path} expects features {metadata['feature_names']}, the API sends {FEATURES}"
-        )
-    return LoadedModel(
-        pipeline=bundle["pipeline"],
-        version=str(metadata["model_version"]),
-        class_names=list(metadata["class_names"]),
-    )
 
 
 def get_model(request: Request) -> LoadedModel:
@@ -128,31 +67,16 @@ def get_model(request: Request) -> LoadedModel:
 Model = Annotated[LoadedModel, Depends(get_model)]
 
 
-def create_app(model_path: Path | str | None = None) -> FastAPI:
-    """Build the app. Without `model_path`, MODEL_PATH is read at startup."""
+def create_app(model_path: Path | str | None = None, *, model_uri: str | None = None) -> FastAPI:
+    """Build the app. Without arguments, MODEL_URI or MODEL_PATH is read at startup."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Runs once, before the first request: load the model here, not per
         # request and not at import time (tests import this module and build
-        # apps with their own model paths).
-        path = Path(model_path or os.environ.get("MODEL_PATH", DEFAULT_MODEL_PATH))
-        app.state.model = None
-        # Whatever goes wrong, stay up: /health keeps answering and /ready
-        # says what is wrong, instead of a crash loop with the reason in a log.
-        try:
-            app.state.model = load_model(path)
-        except FileNotFoundError:
-            app.state.not_ready_reason = "no model file at MODEL_PATH; train one first"
-            logger.error("no model at %s: run `python -m wine_api.train` first", path.resolve())
-        except IncompatibleModelError as exc:
-            app.state.not_ready_reason = "the model file does not fit this code; retrain it"
-            logger.error("refusing the model: %s", exc)
-        except Exception:
-            app.state.not_ready_reason = "the model file could not be loaded; see the server log"
-            logger.exception("could not load the model from %s", path.resolve())
-        else:
-            logger.info("loaded model version %s from %s", app.state.model.version, path)
+        # apps with their own model paths). load_for_serving never raises:
+        # without a model the app stays up, and /ready says why.
+        app.state.model, app.state.not_ready_reason = load_for_serving(model_path, model_uri)
         yield
         app.state.model = None
 
@@ -170,20 +94,25 @@ def create_app(model_path: Path | str | None = None) -> FastAPI:
     async def model_not_loaded(request: Request, exc: ModelNotLoadedError) -> JSONResponse:
         return JSONResponse(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            content={"detail": "The model is not loaded; GET /ready says why."},
+            content={"detail": MODEL_NOT_LOADED},
         )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # Keep FastAPI's 422 body (it names every bad field) and log a summary:
-        # a burst of rejected requests usually means a client changed.
+        # FastAPI's 422 body (it names every bad field), made safe to
+        # serialise: its default handler answers 500 when the rejected input
+        # holds NaN or Infinity. Log a summary too: a burst of rejected
+        # requests usually means a client changed.
         logger.info(
             "rejected %s %s: %d validation error(s)",
             request.method,
             request.url.path,
             len(exc.errors()),
         )
-        return await request_validation_exception_handler(request, exc)
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": jsonable_encoder(validation_errors(exc.errors()))},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -191,7 +120,7 @@ def create_app(model_path: Path | str | None = None) -> FastAPI:
         # the exception after this handler, and uvicorn logs the traceback.
         return JSONResponse(
             status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-            content={"detail": "Internal server error"},
+            content={"detail": INTERNAL_ERROR},
         )
 
     @app.get("/health", response_model=HealthResponse, tags=["probes"])
