@@ -187,7 +187,10 @@ fn the_streamlit_labs_copy_of_the_api_matches_module_03() {
     let copy = root.join("labs/streamlit-app/tests/wine_api");
     let source = root.join("labs/model-serving/src/wine_api");
     let mut files = 0;
-    for entry in std::fs::read_dir(&copy).expect("labs/streamlit-app/tests/wine_api").flatten() {
+    for entry in std::fs::read_dir(&copy)
+        .expect("labs/streamlit-app/tests/wine_api")
+        .flatten()
+    {
         let name = entry.file_name();
         if !name.to_string_lossy().ends_with(".py") {
             continue;
