@@ -178,6 +178,23 @@ fn lab_copies_of_the_live_helpers_match_the_tested_source() {
     assert!(copies > 0, "no lab uses the live helpers");
 }
 
+/// Asserts that `copy` is byte for byte module 03's file of the same name.
+fn assert_copy_of_module_03(root: &Path, copy: &Path) {
+    let source = root
+        .join("labs/model-serving/src/wine_api")
+        .join(copy.file_name().expect("name"));
+    let ours = std::fs::read(copy).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
+    let theirs = std::fs::read(&source).unwrap_or_default();
+    assert!(
+        ours == theirs,
+        "{} differs from module 03's {}; copy it again (cp {} {}), or stop listing it as a copy if the lab now needs its own",
+        copy.display(),
+        source.display(),
+        source.display(),
+        copy.display()
+    );
+}
+
 /// The Streamlit lab tests against the real wine API, so it carries a copy
 /// of module 03's package in `tests/wine_api/`; each copied file must be the
 /// one module 03 tests, or the app would be tested against another API.
@@ -185,27 +202,15 @@ fn lab_copies_of_the_live_helpers_match_the_tested_source() {
 fn the_streamlit_labs_copy_of_the_api_matches_module_03() {
     let root = root();
     let copy = root.join("labs/streamlit-app/tests/wine_api");
-    let source = root.join("labs/model-serving/src/wine_api");
     let mut files = 0;
     for entry in std::fs::read_dir(&copy)
         .expect("labs/streamlit-app/tests/wine_api")
         .flatten()
     {
-        let name = entry.file_name();
-        if !name.to_string_lossy().ends_with(".py") {
-            continue;
+        if entry.file_name().to_string_lossy().ends_with(".py") {
+            files += 1;
+            assert_copy_of_module_03(&root, &entry.path());
         }
-        files += 1;
-        let ours = std::fs::read(entry.path()).expect("read");
-        let theirs = std::fs::read(source.join(&name)).unwrap_or_default();
-        assert!(
-            ours == theirs,
-            "{} differs from {}; copy it again: cp {} {}",
-            entry.path().display(),
-            source.join(&name).display(),
-            source.join(&name).display(),
-            entry.path().display()
-        );
     }
     assert!(files >= 4, "only {files} files in {}", copy.display());
 }
@@ -216,21 +221,11 @@ fn the_streamlit_labs_copy_of_the_api_matches_module_03() {
 #[test]
 fn unchanged_copies_of_module_03_files_stay_unchanged() {
     let root = root();
-    let source = root.join("labs/model-serving/src/wine_api");
     for copy in [
         "labs/ci-cd/src/wine_api/schemas.py",
         "labs/monitoring/src/wine_api/schemas.py",
         "labs/monitoring/src/wine_api/train.py",
     ] {
-        let copy = root.join(copy);
-        let name = copy.file_name().expect("name");
-        let ours = std::fs::read(&copy).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
-        let theirs = std::fs::read(source.join(name)).expect("module 03's file");
-        assert!(
-            ours == theirs,
-            "{} differs from module 03's {}; copy it again, or drop it from this list if the lab now needs its own",
-            copy.display(),
-            source.join(name).display()
-        );
+        assert_copy_of_module_03(&root, &root.join(copy));
     }
 }

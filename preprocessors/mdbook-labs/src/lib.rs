@@ -166,16 +166,19 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     // Pass 1: where are the directives? Keyed by the chapter's path, so
     // that pass 3 splices without parsing the chapters again.
     let mut found: BTreeMap<PathBuf, Vec<Directive>> = BTreeMap::new();
-    // Where each lab is embedded: the chapter's rendered path.
-    let mut embedded_at: BTreeMap<String, PathBuf> = BTreeMap::new();
+    // Where each lab is embedded: the chapter's page, as a URL path from
+    // the book root (`/` separators on every platform).
+    let mut embedded_at: BTreeMap<String, String> = BTreeMap::new();
     for ch in book.chapters() {
         let ds = find_directives(&ch.content);
         if !ds.is_empty() {
             for d in &ds {
                 if let (DirectiveKind::Lab(id), Some(p)) = (&d.kind, &ch.path) {
-                    embedded_at
-                        .entry(id.clone())
-                        .or_insert_with(|| p.with_extension("html"));
+                    embedded_at.entry(id.clone()).or_insert_with(|| {
+                        p.with_extension("html")
+                            .to_string_lossy()
+                            .replace('\\', "/")
+                    });
                 }
             }
             found.insert(chapter_key(ch), ds);
@@ -259,14 +262,10 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let tera = render::load_templates(Some(&cfg.templates_dir(&ctx.root)))?;
     let sidecar_url = cfg.sidecar_url.clone().unwrap_or_default();
     for lab in &labs {
-        let chapter = embedded_at
-            .get(&lab.id)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
         let input = render::FilePagesInput {
             lab,
             contents: &contents[lab.id.as_str()],
-            chapter: &chapter,
+            chapter: embedded_at.get(&lab.id).map_or("", String::as_str),
             assets: &asset_urls,
         };
         for (path, html) in render::render_file_pages(&tera, &input)? {

@@ -163,6 +163,18 @@ pub(crate) struct Assets {
     pub js: String,
 }
 
+impl Assets {
+    /// The same URLs as seen from a page `root` (`../` repeated) below the
+    /// book root.
+    fn under(&self, root: &str) -> Self {
+        Self {
+            css: format!("{root}{}", self.css),
+            highlight_css: format!("{root}{}", self.highlight_css),
+            js: format!("{root}{}", self.js),
+        }
+    }
+}
+
 /// Everything needed to render one embed.
 pub(crate) struct EmbedInput<'a> {
     /// The lab.
@@ -220,11 +232,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             cleanup: s.cleanup.as_deref(),
         })
         .collect();
-    let assets = Assets {
-        css: format!("{root}{}", input.assets.css),
-        highlight_css: format!("{root}{}", input.assets.highlight_css),
-        js: format!("{root}{}", input.assets.js),
-    };
+    let assets = input.assets.under(root);
     let ctx = Ctx {
         lab: LabCtx {
             id: &lab.id,
@@ -352,11 +360,7 @@ pub(crate) fn render_file_pages(
             },
             chapter_href: format!("{root}{}#lab-{}-file-{}", input.chapter, lab.id, i + 1),
             zip_href: format!("{root}{}", zip_path(&lab.id)),
-            assets: Assets {
-                css: format!("{root}{}", input.assets.css),
-                highlight_css: format!("{root}{}", input.assets.highlight_css),
-                js: format!("{root}{}", input.assets.js),
-            },
+            assets: input.assets.under(&root),
         };
         let context =
             tera::Context::from_serialize(&ctx).context("building the template context")?;
@@ -500,7 +504,7 @@ struct ProgressStep<'a> {
 /// chapter that embeds it. The widget fills in each lab's state.
 pub(crate) fn render_progress(
     catalog: &course_labs::Catalog,
-    embedded_at: &BTreeMap<String, std::path::PathBuf>,
+    embedded_at: &BTreeMap<String, String>,
     path_to_root: &str,
     assets: &Assets,
     sidecar_url: &str,
@@ -515,13 +519,7 @@ pub(crate) fn render_progress(
             module: lab.module,
             href: embedded_at
                 .get(&lab.id)
-                .map(|p| {
-                    format!(
-                        "{path_to_root}{}#lab-{}",
-                        p.to_string_lossy().replace('\\', "/"),
-                        lab.id
-                    )
-                })
+                .map(|page| format!("{path_to_root}{page}#lab-{}", lab.id))
                 .unwrap_or_default(),
             steps: lab
                 .steps
