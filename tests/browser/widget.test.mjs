@@ -11,7 +11,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -318,6 +318,35 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
             null, { timeout: WAIT },
         );
         lap("progress page");
+    });
+
+    it("reloads an open page on an edit, and search finds the new text once indexed", async () => {
+        await page.goto(`${server.url}demo.html`);
+        const chapter = path.join(dir, "book/src/demo.md");
+        const reloaded = page.waitForEvent("load", { timeout: WAIT });
+        appendFileSync(chapter, "\nA sentence added while serving: zebrafish4711.\n");
+        await reloaded;
+        assert.match(await page.locator("main").innerText(), /zebrafish4711/);
+        // The edit is indexed by a build behind the reload: search finds it
+        // once that build is served (each try is a fresh page load).
+        const deadline = Date.now() + WAIT;
+        let found = "";
+        while (Date.now() < deadline) {
+            await page.goto(`${server.url}demo.html`);
+            await page.locator("#mdbook-search-toggle").click();
+            // mdBook searches on key events, so type rather than fill.
+            await page.locator("#mdbook-searchbar").pressSequentially("zebrafish4711");
+            const results = page.locator("#mdbook-searchresults a");
+            try {
+                await results.first().waitFor({ timeout: 2000 });
+                found = await results.first().getAttribute("href");
+                break;
+            } catch {
+                await page.waitForTimeout(250);
+            }
+        }
+        assert.match(found, /demo\.html/, "search finds the added sentence");
+        lap("page: edit, reload, search");
     });
 
     it("is readable in the light and the coal theme (screenshots)", async () => {

@@ -1,7 +1,9 @@
 //! A lab's zip: the same files give the same bytes, every time, on every
 //! machine (fixed order, fixed timestamps, fixed compression level).
 
+use std::collections::HashMap;
 use std::io;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::manifest::Lab;
 
@@ -39,9 +41,9 @@ fn write_zip(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     let mut central = Vec::new();
     for (name, data, exec) in entries {
         let crc = crc32fast::hash(data);
-        let deflated = miniz_oxide::deflate::compress_to_vec(data, 6);
+        let deflated = deflate(data);
         let (method, body): (u16, &[u8]) = if deflated.len() < data.len() {
-            (8, &deflated)
+            (8, deflated.as_slice())
         } else {
             (0, data)
         };
@@ -92,6 +94,44 @@ fn write_zip(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
     out
 }
 
+/// Deflated file contents by content. Every rebuild of `course serve`
+/// zips every lab again, and compressing is most of that time; a file that
+/// did not change is compressed once per process.
+static DEFLATED: LazyLock<Mutex<DeflateCache>> = LazyLock::new(Mutex::default);
+
+#[derive(Default)]
+struct DeflateCache {
+    bodies: HashMap<Vec<u8>, Arc<Vec<u8>>>,
+    /// Bytes held (contents and bodies); past [`DEFLATE_CACHE_LIMIT`] the
+    /// cache starts again, so a long session of edits cannot grow it forever.
+    held: usize,
+}
+
+const DEFLATE_CACHE_LIMIT: usize = 256 << 20;
+
+/// `data` deflated at level 6, from the cache when this process did it before.
+fn deflate(data: &[u8]) -> Arc<Vec<u8>> {
+    if let Some(body) = DEFLATED
+        .lock()
+        .ok()
+        .and_then(|cache| cache.bodies.get(data).cloned())
+    {
+        return body;
+    }
+    let body = Arc::new(miniz_oxide::deflate::compress_to_vec(data, 6));
+    if let Ok(mut cache) = DEFLATED.lock() {
+        let size = data.len() + body.len();
+        if cache.held + size > DEFLATE_CACHE_LIMIT {
+            *cache = DeflateCache::default();
+        }
+        if size <= DEFLATE_CACHE_LIMIT {
+            cache.held += size;
+            cache.bodies.insert(data.to_vec(), body.clone());
+        }
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +157,18 @@ mod tests {
         let eocd = &a[a.len() - 22..];
         assert_eq!(&eocd[..4], b"PK\x05\x06");
         assert_eq!(u16::from_le_bytes([eocd[10], eocd[11]]), 2);
+    }
+
+    #[test]
+    fn cached_compression_gives_the_bytes_of_a_fresh_one() {
+        let data = b"the same text, the same text, the same text".repeat(50);
+        let fresh = miniz_oxide::deflate::compress_to_vec(&data, 6);
+        assert_eq!(*deflate(&data), fresh);
+        assert_eq!(*deflate(&data), fresh, "from the cache");
+        let other = b"other text, other text, other text".repeat(50);
+        assert_eq!(
+            *deflate(&other),
+            miniz_oxide::deflate::compress_to_vec(&other, 6)
+        );
     }
 }

@@ -14,9 +14,16 @@ pub mod verify;
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,course=info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
+        .with_writer(std::io::stderr);
+    // Timestamps only when asked for more than the default (they help to see
+    // where a build spends its time).
+    let _ = if std::env::var_os("COURSE_LOG").is_some() {
+        builder
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .try_init()
+    } else {
+        builder.without_time().try_init()
+    };
 }

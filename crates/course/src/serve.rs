@@ -5,6 +5,18 @@
 //! into a fresh folder; the server switches to it only when the build
 //! succeeded, so a broken edit keeps the last good site up while the error
 //! shows in the terminal and on every open page.
+//!
+//! A rebuild comes in two steps, so that an edit shows within a fraction of
+//! a second however large the book is:
+//!
+//! 1. When only chapters' text changed (a chapter's Markdown, a lab, the
+//!    labs' templates or theme), the pages whose text changed are rendered
+//!    into a *layer* served over the current site; otherwise every page is
+//!    rendered, with an empty search index replaced by the last good one.
+//!    The server switches and open pages reload.
+//! 2. A background build writes the whole site again, search index and
+//!    print page included, and the server switches to it without a reload:
+//!    its pages are the same bytes.
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
@@ -24,7 +36,7 @@ use axum::routing::get;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
-use crate::build::build_into;
+use crate::build::{Rendered, ServeBuild, Served, build_for_serve};
 use crate::project::Project;
 
 /// Default port of `course serve`: clashes with none of the labs' services
@@ -39,27 +51,65 @@ pub const RELOAD_PATH: &str = "/__course/ws";
 /// write a file in several steps).
 const DEBOUNCE: Duration = Duration::from_millis(20);
 
+/// Layers stacked past this many make the next rebuild a whole one.
+const MAX_LAYERS: usize = 8;
+
+/// The site being served: a whole site and the layers of changed pages
+/// over it (the last one wins), and what they hold.
+#[derive(Default)]
+struct Site {
+    layers: Vec<PathBuf>,
+    rendered: Option<Rendered>,
+}
+
 /// What the server shares between requests, the watcher and rebuilds.
 #[derive(Clone)]
 pub struct ServeState {
-    site: Arc<RwLock<PathBuf>>,
+    site: Arc<RwLock<Site>>,
     error: Arc<RwLock<Option<String>>>,
     events: broadcast::Sender<String>,
     generation: Arc<AtomicU64>,
+    /// Generation whose site was indexed for search last (0: the first build).
+    indexed: Arc<AtomicU64>,
     work: PathBuf,
     /// The sidecar's router, answering `/api/...` on the same origin.
     sidecar: Router,
 }
 
 impl ServeState {
-    /// The folder currently served.
-    pub fn site(&self) -> PathBuf {
-        self.site.read().map(|s| s.clone()).unwrap_or_default()
+    /// The folders served now: a whole site, then layers of changed pages
+    /// over it (a file is taken from the last folder that has it).
+    pub fn layers(&self) -> Vec<PathBuf> {
+        self.site
+            .read()
+            .map(|s| s.layers.clone())
+            .unwrap_or_default()
+    }
+
+    /// The file served for `rel` (a path relative to the site root), if any.
+    pub fn resolve(&self, rel: &Path) -> Option<PathBuf> {
+        self.layers()
+            .iter()
+            .rev()
+            .map(|layer| layer.join(rel))
+            .find(|p| p.is_file())
     }
 
     /// The error of the last rebuild, if it failed.
     pub fn error(&self) -> Option<String> {
         self.error.read().ok().and_then(|e| e.clone())
+    }
+
+    /// The generation of the newest site whose search index is complete:
+    /// it equals [`ServeState::generation`] once the background build of the
+    /// last rebuild is served.
+    pub fn indexed(&self) -> u64 {
+        self.indexed.load(Ordering::SeqCst)
+    }
+
+    /// The number of rebuilds started so far.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     /// Subscribes to the messages sent to pages (`{"type":"reload"}`, `{"type":"error",…}`).
@@ -122,19 +172,22 @@ pub async fn start(
     addr: SocketAddr,
     workspace: Option<PathBuf>,
 ) -> Result<Server> {
+    // One folder per server (a process may run several, as tests do).
+    static SERVERS: AtomicU64 = AtomicU64::new(0);
     let work = std::env::temp_dir().join(format!(
         "course-serve-{}-{}",
         std::process::id(),
-        addr.port()
+        SERVERS.fetch_add(1, Ordering::Relaxed)
     ));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
     let first = work.join("site-0");
     let p = project.clone();
     let f = first.clone();
-    tokio::task::spawn_blocking(move || build_into(&p, &f))
-        .await
-        .context("the build task failed")??;
+    let (rendered, _) =
+        tokio::task::spawn_blocking(move || build_for_serve(&p, &f, ServeBuild::Full, None))
+            .await
+            .context("the build task failed")??;
 
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number (0 picks a free one)")
@@ -151,10 +204,14 @@ pub async fn start(
 
     let (events, _) = broadcast::channel(64);
     let state = ServeState {
-        site: Arc::new(RwLock::new(first)),
+        site: Arc::new(RwLock::new(Site {
+            layers: vec![first],
+            rendered: Some(rendered),
+        })),
         error: Arc::new(RwLock::new(None)),
         events,
         generation: Arc::new(AtomicU64::new(0)),
+        indexed: Arc::new(AtomicU64::new(0)),
         work,
         sidecar: course_sidecar::app(sidecar.clone()),
     };
@@ -225,6 +282,7 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
     })
     .context("starting the file watcher")?;
     let mut watched = Vec::new();
+    let sources = Sources::of(&project);
     for dir in [
         project.book.clone(),
         project.labs.clone(),
@@ -242,23 +300,63 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
         project.book.join("src").join("labs"),
         project.book.join("build"),
     ];
+    let indexer = spawn_indexer(project.clone(), state.clone())?;
     std::thread::Builder::new()
         .name("course-rebuild".into())
         .spawn(move || {
             while let Ok(first) = rx.recv() {
-                let mut relevant = !ignored(&first, &generated);
+                let mut changed = vec![first];
                 // Collect the burst of events an editor's save makes.
                 while let Ok(p) = rx.recv_timeout(DEBOUNCE) {
-                    relevant |= !ignored(&p, &generated);
+                    changed.push(p);
                 }
-                if relevant {
-                    rebuild(&project, &state);
+                changed.retain(|p| !ignored(p, &generated));
+                if changed.is_empty() {
+                    continue;
+                }
+                tracing::debug!("changed: {changed:?}");
+                let text_only = changed.iter().all(|p| sources.only_text(p));
+                if let Some(n) = rebuild(&project, &state, text_only) {
+                    let _ = indexer.send(n);
                 }
             }
         })
         .context("starting the rebuild thread")?;
     tracing::debug!("watching {watched:?}");
     Ok(watcher)
+}
+
+/// Where the sources of the pages' text are: a change anywhere else (the
+/// book's config, its mdBook theme, an image) may touch every page.
+struct Sources {
+    chapters: PathBuf,
+    mdbook_theme: PathBuf,
+    text: [PathBuf; 3],
+}
+
+impl Sources {
+    fn of(project: &Project) -> Sources {
+        Sources {
+            chapters: project.book.join("src"),
+            mdbook_theme: project.book.join("theme"),
+            text: [
+                project.labs.clone(),
+                project.root.join("theme"),
+                project.root.join("templates"),
+            ],
+        }
+    }
+
+    /// Whether a change of `path` can change only chapters' text (and the
+    /// labs' files): a chapter's Markdown, a lab, the labs' templates and
+    /// theme. Chapters whose text did not change keep their pages then.
+    fn only_text(&self, path: &Path) -> bool {
+        if path.starts_with(&self.mdbook_theme) {
+            return false;
+        }
+        (path.starts_with(&self.chapters) && path.extension().is_some_and(|e| e == "md"))
+            || self.text.iter().any(|dir| path.starts_with(dir))
+    }
 }
 
 fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
@@ -285,44 +383,174 @@ fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
         )
 }
 
-/// Rebuilds into a new folder; on success serves it and tells pages to
-/// reload, on failure keeps the old one and shows the error.
-pub fn rebuild(project: &Project, state: &ServeState) {
+/// Rebuilds into a new folder (see the module's doc): a layer of the
+/// changed pages when `text_only` and few layers are stacked, else every
+/// page. On success serves it, tells pages to reload and returns its
+/// generation, for the full build behind it; on failure keeps the old
+/// site and shows the error.
+pub fn rebuild(project: &Project, state: &ServeState, text_only: bool) -> Option<u64> {
     let start = Instant::now();
     let n = state.generation.fetch_add(1, Ordering::SeqCst) + 1;
     let dir = state.work.join(format!("site-{n}"));
-    match build_into(project, &dir) {
-        Ok(()) => {
-            let old = state
-                .site
-                .write()
-                .map(|mut s| std::mem::replace(&mut *s, dir))
-                .ok();
+    // Read after the generation moved on: a full build behind an older
+    // rebuild can no longer switch the site under this one.
+    let (previous, below) = match state.site.read() {
+        Ok(site) => (
+            site.rendered
+                .clone()
+                .filter(|_| text_only && site.layers.len() < MAX_LAYERS),
+            site.layers.clone(),
+        ),
+        Err(_) => (None, Vec::new()),
+    };
+    let built = build_for_serve(project, &dir, ServeBuild::Pages, previous.as_ref()).and_then(
+        |(rendered, served)| {
+            if served == Served::Whole
+                && let Some(last) = below
+                    .iter()
+                    .rev()
+                    .find(|l| l.join("searchindex.js").is_file())
+            {
+                keep_search_index(last, &dir)?;
+            }
+            Ok((rendered, served))
+        },
+    );
+    match built {
+        Ok((rendered, served)) => {
+            let what = match served {
+                Served::Whole => {
+                    switch_to(state, dir, rendered);
+                    "rebuilt"
+                }
+                Served::Layer => {
+                    if let Ok(mut site) = state.site.write() {
+                        site.layers.push(dir);
+                        site.rendered = Some(rendered);
+                    }
+                    "rebuilt the changed pages"
+                }
+            };
             if let Ok(mut e) = state.error.write() {
                 *e = None;
             }
             let _ = state.events.send(r#"{"type":"reload"}"#.to_owned());
-            tracing::info!("rebuilt in {:.0?}", start.elapsed());
-            if let Some(old) = old {
-                // Give requests still reading the old folder a moment.
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_secs(2));
-                    let _ = std::fs::remove_dir_all(old);
-                });
-            }
+            tracing::info!("{what} in {:.0?}", start.elapsed());
+            Some(n)
         }
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
-            let message = format!("{e:#}");
-            eprintln!("error: the rebuild failed; still serving the last good site\n{message}");
-            if let Ok(mut slot) = state.error.write() {
-                *slot = Some(message.clone());
-            }
-            let _ = state
-                .events
-                .send(serde_json::json!({"type": "error", "message": message}).to_string());
+            report_failure(state, &e);
+            None
         }
     }
+}
+
+/// Until the full build behind a rebuild is served, search uses the last
+/// complete index (one edit behind) rather than the empty one.
+fn keep_search_index(old: &Path, new: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(old) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with("searchindex") {
+            let to = new.join(&name);
+            let _ = std::fs::remove_file(&to);
+            // The old folder goes soon; a link keeps the file without a copy.
+            std::fs::hard_link(entry.path(), &to)
+                .or_else(|_| std::fs::copy(entry.path(), &to).map(drop))
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Serves the whole site `dir` from now on; the folders served before go
+/// a moment later.
+fn switch_to(state: &ServeState, dir: PathBuf, rendered: Rendered) {
+    let old = state.site.write().ok().map(|mut site| {
+        site.rendered = Some(rendered);
+        std::mem::replace(&mut site.layers, vec![dir])
+    });
+    remove_later(old.unwrap_or_default());
+}
+
+/// Removes folders once requests still reading them are done.
+fn remove_later(dirs: Vec<PathBuf>) {
+    if dirs.is_empty() {
+        return;
+    }
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        for dir in dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    });
+}
+
+fn report_failure(state: &ServeState, e: &anyhow::Error) {
+    let message = format!("{e:#}");
+    eprintln!("error: the rebuild failed; still serving the last good site\n{message}");
+    if let Ok(mut slot) = state.error.write() {
+        *slot = Some(message.clone());
+    }
+    let _ = state
+        .events
+        .send(serde_json::json!({"type": "error", "message": message}).to_string());
+}
+
+/// The thread that builds the whole site (search index included) behind
+/// each rebuild. It receives generations and builds only the newest: a
+/// rebuild started meanwhile makes an older full build pointless.
+fn spawn_indexer(project: Project, state: ServeState) -> Result<mpsc::Sender<u64>> {
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::Builder::new()
+        .name("course-index".into())
+        .spawn(move || {
+            while let Ok(mut n) = rx.recv() {
+                while let Ok(newer) = rx.try_recv() {
+                    n = newer;
+                }
+                if state.generation.load(Ordering::SeqCst) != n {
+                    continue;
+                }
+                let start = Instant::now();
+                let dir = state.work.join(format!("site-{n}-full"));
+                match build_for_serve(&project, &dir, ServeBuild::Full, None) {
+                    Ok((rendered, _)) => {
+                        // Switch only if no rebuild started since; the check and
+                        // the switch hold the lock a rebuild reads under.
+                        let old = match state.site.write() {
+                            Ok(mut site) if state.generation.load(Ordering::SeqCst) == n => {
+                                site.rendered = Some(rendered);
+                                Some(std::mem::replace(&mut site.layers, vec![dir.clone()]))
+                            }
+                            _ => None,
+                        };
+                        match old {
+                            Some(old) => {
+                                state.indexed.store(n, Ordering::SeqCst);
+                                tracing::info!("search index updated in {:.0?}", start.elapsed());
+                                remove_later(old);
+                            }
+                            None => {
+                                let _ = std::fs::remove_dir_all(&dir);
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = std::fs::remove_dir_all(&dir);
+                        // (No report while the server stops and removes its folders.)
+                        if state.generation.load(Ordering::SeqCst) == n && state.work.is_dir() {
+                            report_failure(&state, &e);
+                        }
+                    }
+                }
+            }
+        })
+        .context("starting the search-index thread")?;
+    Ok(tx)
 }
 
 // ------------------------------------------------------------------- serving
@@ -408,12 +636,11 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
     ) {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let site = state.site();
-    let Some(rel) = safe_relative(raw) else {
+    let layers = state.layers();
+    let Some(mut rel) = safe_relative(raw) else {
         return (StatusCode::BAD_REQUEST, "bad path").into_response();
     };
-    let mut path = site.join(&rel);
-    if path.is_dir() {
+    if layers.iter().any(|layer| layer.join(&rel).is_dir()) {
         if !raw.ends_with('/') {
             let location = format!("{raw}/");
             return Response::builder()
@@ -422,12 +649,21 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
                 .body(Body::empty())
                 .unwrap_or_default();
         }
-        path = path.join("index.html");
+        rel.push("index.html");
     }
-    let (status, path) = if path.is_file() {
-        (StatusCode::OK, path)
-    } else {
-        (StatusCode::NOT_FOUND, site.join("404.html"))
+    let find = |rel: &Path| {
+        layers
+            .iter()
+            .rev()
+            .map(|layer| layer.join(rel))
+            .find(|p| p.is_file())
+    };
+    let (status, path) = match find(&rel) {
+        Some(path) => (StatusCode::OK, path),
+        None => match find(Path::new("404.html")) {
+            Some(path) => (StatusCode::NOT_FOUND, path),
+            None => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        },
     };
     let Ok(bytes) = tokio::fs::read(&path).await else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
@@ -524,6 +760,35 @@ mod tests {
             "/c:/x",
         ] {
             assert_eq!(safe_relative(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_chapters_labs_and_lab_templates_are_text_sources() {
+        let project = Project {
+            book: PathBuf::from("/c/book"),
+            labs: PathBuf::from("/c/labs"),
+            root: PathBuf::from("/c"),
+        };
+        let sources = Sources::of(&project);
+        for text in [
+            "/c/book/src/a.md",
+            "/c/book/src/part/SUMMARY.md",
+            "/c/labs/demo/app/main.py",
+            "/c/labs/demo/lab.yaml",
+            "/c/templates/lab.html",
+            "/c/theme/labs.css",
+        ] {
+            assert!(sources.only_text(Path::new(text)), "{text}");
+        }
+        for other in [
+            "/c/book/book.toml",
+            "/c/book/src/img/diagram.svg",
+            "/c/book/theme/index.hbs",
+            "/c/book/theme/notes.md",
+            "/c/elsewhere.md",
+        ] {
+            assert!(!sources.only_text(Path::new(other)), "{other}");
         }
     }
 

@@ -2,12 +2,14 @@
 //! static problem with its place, export copies exactly the lab, serve
 //! rebuilds on change and tells open pages to reload.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use course::build::ServeBuild;
 use course::project::Project;
 use futures_util::StreamExt;
 
@@ -395,7 +397,7 @@ async fn serve_rebuilds_on_change_and_reloads_pages() {
     let (_, labs) = tokio::task::spawn_blocking(move || http_get(addr, "/api/labs"))
         .await
         .expect("get");
-    eprintln!("LABS {labs}");
+    assert!(labs.contains("\"demo\""), "{labs}");
     let (status, body) =
         tokio::task::spawn_blocking(move || http_get(addr, "/api/labs/demo/status"))
             .await
@@ -480,6 +482,154 @@ async fn serve_rebuilds_on_change_and_reloads_pages() {
     let msg = next_text(&mut ws).await;
     assert!(msg.contains("\"reload\""), "{msg}");
     assert!(server.state.error().is_none());
+    server.stop().await;
+}
+
+/// Every file the server would serve, by path: the layers merged, the
+/// last one winning.
+fn served_files(state: &course::serve::ServeState) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for layer in state.layers() {
+        files.extend(site_files(&layer));
+    }
+    files
+}
+
+fn site_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.expect("entry"))
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).expect("inside").to_path_buf();
+            (rel, std::fs::read(e.path()).expect("read"))
+        })
+        .collect()
+}
+
+/// What a full serve build of the sources as they are now writes.
+fn full_build(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let site = dir.path().join("site");
+    course::build::build_for_serve(&project(root), &site, ServeBuild::Full, None)
+        .expect("full build");
+    site_files(&site)
+}
+
+/// Asserts the served site is the full build's, file for file, but for
+/// the files in `stale` (which must exist in both).
+fn assert_serves_full_build(
+    state: &course::serve::ServeState,
+    root: &Path,
+    stale: &[&str],
+    when: &str,
+) {
+    let mut served = served_files(state);
+    let mut full = full_build(root);
+    for name in stale {
+        let path = PathBuf::from(name);
+        assert!(served.remove(&path).is_some(), "{when}: {name} is served");
+        assert!(full.remove(&path).is_some(), "{when}: {name} is built");
+    }
+    let served_names: Vec<_> = served.keys().collect();
+    let full_names: Vec<_> = full.keys().collect();
+    assert_eq!(served_names, full_names, "{when}: the same files");
+    for (path, bytes) in &full {
+        assert!(
+            served.get(path) == Some(bytes),
+            "{when}: {} differs from a full build",
+            path.display()
+        );
+    }
+}
+
+async fn wait_for_search_index(state: &course::serve::ServeState) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while state.indexed() != state.generation() {
+        assert!(Instant::now() < deadline, "no full build within 60 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
+    let tmp = course_copy();
+    let server = course::serve::start(
+        project(tmp.path()),
+        "127.0.0.1:0".parse().expect("addr"),
+        Some(tmp.path().join("workspace")),
+    )
+    .await
+    .expect("start");
+    let state = server.state.clone();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/__course/ws", server.addr))
+        .await
+        .expect("websocket");
+    let root = tmp.path();
+
+    // A chapter's text: one layer with that page (and index.html, which
+    // repeats the first chapter) over the site.
+    edit(&root.join("book/src/plain.md"), |t| {
+        t + "\nMARKER-LAYER-1\n"
+    });
+    assert!(next_text(&mut ws).await.contains("\"reload\""));
+    let layers = state.layers();
+    assert_eq!(layers.len(), 2, "a layer over the site: {layers:?}");
+    let layer: Vec<_> = site_files(&layers[1]).into_keys().collect();
+    assert_eq!(
+        layer,
+        [PathBuf::from("index.html"), PathBuf::from("plain.html")],
+        "only the changed pages are written"
+    );
+    // Until the full build behind it, print page and search index are old.
+    assert_serves_full_build(
+        &state,
+        root,
+        &["print.html", "searchindex.js"],
+        "after a chapter edit",
+    );
+    wait_for_search_index(&state).await;
+    assert_eq!(
+        state.layers().len(),
+        1,
+        "the full build replaced the layers"
+    );
+    assert_serves_full_build(&state, root, &[], "after the full build");
+    let index = std::fs::read_to_string(state.resolve(Path::new("searchindex.js")).expect("index"))
+        .expect("read");
+    assert!(index.contains("MARKER-LAYER-1"), "the edit is searchable");
+
+    // A lab's file: the lab's page and its changed files (zip, file page).
+    edit(&root.join("labs/demo/app/main.py"), |t| {
+        t + "\n# MARKER-LAYER-2\n"
+    });
+    assert!(next_text(&mut ws).await.contains("\"reload\""));
+    let layers = state.layers();
+    assert_eq!(layers.len(), 2, "{layers:?}");
+    let layer: Vec<_> = site_files(&layers[1]).into_keys().collect();
+    assert!(
+        layer.contains(&PathBuf::from("part/lab.html"))
+            && layer.contains(&PathBuf::from("labs/demo.zip"))
+            && !layer.contains(&PathBuf::from("plain.html")),
+        "{layer:?}"
+    );
+    assert_serves_full_build(
+        &state,
+        root,
+        &["print.html", "searchindex.js"],
+        "after a lab edit",
+    );
+
+    // The outline: every page is rendered again (the sidebar, numbering
+    // and neighbours change), with the last good search index.
+    edit(&root.join("book/src/SUMMARY.md"), |t| {
+        t.replace("[Plain chapter]", "[A plain chapter]")
+    });
+    assert!(next_text(&mut ws).await.contains("\"reload\""));
+    assert_eq!(state.layers().len(), 1, "a whole site");
+    assert_serves_full_build(&state, root, &["searchindex.js"], "after an outline edit");
+    wait_for_search_index(&state).await;
+    assert_serves_full_build(&state, root, &[], "after the last full build");
     server.stop().await;
 }
 

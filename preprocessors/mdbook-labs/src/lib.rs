@@ -241,9 +241,22 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     );
     let mut assets = Vec::new();
     let mut zip_sizes = BTreeMap::new();
-    for lab in &labs {
-        let bytes = course_labs::lab_zip(lab)
-            .with_context(|| format!("building the zip of lab `{}`", lab.id))?;
+    // One thread per lab: compressing is the slow part of a first build.
+    let zips: Vec<std::io::Result<Vec<u8>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = labs
+            .iter()
+            .map(|lab| s.spawn(move || course_labs::lab_zip(lab)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a zipping thread panicked")))
+            })
+            .collect()
+    });
+    for (lab, zip) in labs.iter().zip(zips) {
+        let bytes = zip.with_context(|| format!("building the zip of lab `{}`", lab.id))?;
         zip_sizes.insert(lab.id.as_str(), bytes.len());
         assets.push(Asset {
             path: zip_path(&lab.id),
