@@ -417,6 +417,33 @@ pub fn rebuild(project: &Project, state: &ServeState, text_only: bool) -> Option
         },
     );
     match built {
+        Ok((_, Served::Layer)) if is_empty_dir(&dir) => {
+            // Nothing a reader sees changed (a file saved unchanged, or one
+            // no page shows): no reload, unless a failed rebuild's error
+            // is on the pages and must go.
+            let _ = std::fs::remove_dir_all(&dir);
+            tracing::info!("no page changed ({:.0?})", start.elapsed());
+            let had_error = state
+                .error
+                .write()
+                .ok()
+                .and_then(|mut e| e.take())
+                .is_some();
+            if had_error {
+                let _ = state.events.send(r#"{"type":"reload"}"#.to_owned());
+            }
+            // The site is as indexed as before; if a full build is pending,
+            // this generation takes it over.
+            if state
+                .indexed
+                .compare_exchange(n - 1, n, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                None
+            } else {
+                Some(n)
+            }
+        }
         Ok((rendered, served)) => {
             let what = match served {
                 Served::Whole => {
@@ -444,6 +471,10 @@ pub fn rebuild(project: &Project, state: &ServeState, text_only: bool) -> Option
             None
         }
     }
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
 }
 
 /// Until the full build behind a rebuild is served, search uses the last

@@ -599,6 +599,19 @@ async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
         .expect("read");
     assert!(index.contains("MARKER-LAYER-1"), "the edit is searchable");
 
+    // A file saved unchanged: a rebuild runs, but nothing changed, so open
+    // pages are not reloaded.
+    let before = state.generation();
+    edit(&root.join("book/src/plain.md"), |t| t);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state.generation() == before || state.indexed() != state.generation() {
+        assert!(Instant::now() < deadline, "no rebuild within 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state.layers().len(), 1, "no layer for an unchanged save");
+    let quiet = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+    assert!(quiet.is_err(), "no reload for an unchanged save: {quiet:?}");
+
     // A lab's file: the lab's page and its changed files (zip, file page).
     edit(&root.join("labs/demo/app/main.py"), |t| {
         t + "\n# MARKER-LAYER-2\n"
