@@ -109,6 +109,8 @@ pub struct Rendered {
     pages: BTreeMap<PathBuf, String>,
     /// The first chapter, which `index.html` repeats.
     first: Option<PathBuf>,
+    /// The chapters' source files, relative to the book's `src`.
+    sources: BTreeSet<PathBuf>,
     /// The labs' files in the site (zips, file pages, widget css/js).
     assets: BTreeMap<String, Vec<u8>>,
 }
@@ -122,10 +124,14 @@ impl Rendered {
         frame.config = config.clone();
         let mut pages = BTreeMap::new();
         let mut first = None;
+        let mut sources = BTreeSet::new();
         frame.book.for_each_chapter_mut(|ch| {
             if let Some(path) = &ch.path {
                 first.get_or_insert_with(|| path.clone());
                 pages.insert(path.clone(), std::mem::take(&mut ch.content));
+            }
+            if let Some(source) = &ch.source_path {
+                sources.insert(source.clone());
             }
         });
         let titles: BTreeMap<_, _> = ctx.chapter_titles.iter().collect();
@@ -135,8 +141,14 @@ impl Rendered {
             frame,
             pages,
             first,
+            sources,
             assets: BTreeMap::new(),
         })
+    }
+
+    /// Whether `source` (relative to the book's `src`) is a chapter's file.
+    pub fn is_chapter(&self, source: &Path) -> bool {
+        self.sources.contains(source)
     }
 
     /// The chapters to render again over the site `self` describes, or

@@ -88,11 +88,7 @@ impl ServeState {
 
     /// The file served for `rel` (a path relative to the site root), if any.
     pub fn resolve(&self, rel: &Path) -> Option<PathBuf> {
-        self.layers()
-            .iter()
-            .rev()
-            .map(|layer| layer.join(rel))
-            .find(|p| p.is_file())
+        find_in(&self.layers(), rel)
     }
 
     /// The error of the last rebuild, if it failed.
@@ -282,7 +278,6 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
     })
     .context("starting the file watcher")?;
     let mut watched = Vec::new();
-    let sources = Sources::of(&project);
     for dir in [
         project.book.clone(),
         project.labs.clone(),
@@ -315,8 +310,7 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
                     continue;
                 }
                 tracing::debug!("changed: {changed:?}");
-                let text_only = changed.iter().all(|p| sources.only_text(p));
-                if let Some(n) = rebuild(&project, &state, text_only) {
+                if let Some(n) = rebuild(&project, &state, &changed) {
                     let _ = indexer.send(n);
                 }
             }
@@ -348,14 +342,17 @@ impl Sources {
     }
 
     /// Whether a change of `path` can change only chapters' text (and the
-    /// labs' files): a chapter's Markdown, a lab, the labs' templates and
-    /// theme. Chapters whose text did not change keep their pages then.
-    fn only_text(&self, path: &Path) -> bool {
+    /// labs' files): a chapter's Markdown (`is_chapter` tells, given the
+    /// path inside `src`), a lab, the labs' templates and theme. Chapters
+    /// whose text did not change keep their pages then.
+    fn only_text(&self, path: &Path, is_chapter: impl Fn(&Path) -> bool) -> bool {
         if path.starts_with(&self.mdbook_theme) {
             return false;
         }
-        (path.starts_with(&self.chapters) && path.extension().is_some_and(|e| e == "md"))
-            || self.text.iter().any(|dir| path.starts_with(dir))
+        match path.strip_prefix(&self.chapters) {
+            Ok(source) => is_chapter(source),
+            Err(_) => self.text.iter().any(|dir| path.starts_with(dir)),
+        }
     }
 }
 
@@ -383,22 +380,27 @@ fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
         )
 }
 
-/// Rebuilds into a new folder (see the module's doc): a layer of the
-/// changed pages when `text_only` and few layers are stacked, else every
-/// page. On success serves it, tells pages to reload and returns its
-/// generation, for the full build behind it; on failure keeps the old
+/// Rebuilds into a new folder (see the module's doc) after the files
+/// `changed` changed: a layer of the changed pages when only chapters'
+/// text can have changed and few layers are stacked, else every page. On
+/// success serves it, tells pages to reload (if a page changed) and returns
+/// its generation, for the full build behind it; on failure keeps the old
 /// site and shows the error.
-pub fn rebuild(project: &Project, state: &ServeState, text_only: bool) -> Option<u64> {
+pub fn rebuild(project: &Project, state: &ServeState, changed: &[PathBuf]) -> Option<u64> {
     let start = Instant::now();
     let n = state.generation.fetch_add(1, Ordering::SeqCst) + 1;
     let dir = state.work.join(format!("site-{n}"));
     // Read after the generation moved on: a full build behind an older
     // rebuild can no longer switch the site under this one.
+    let sources = Sources::of(project);
     let (previous, below) = match state.site.read() {
         Ok(site) => (
-            site.rendered
-                .clone()
-                .filter(|_| text_only && site.layers.len() < MAX_LAYERS),
+            site.rendered.clone().filter(|r| {
+                site.layers.len() < MAX_LAYERS
+                    && changed
+                        .iter()
+                        .all(|p| sources.only_text(p, |s| r.is_chapter(s)))
+            }),
             site.layers.clone(),
         ),
         Err(_) => (None, Vec::new()),
@@ -682,16 +684,9 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
         }
         rel.push("index.html");
     }
-    let find = |rel: &Path| {
-        layers
-            .iter()
-            .rev()
-            .map(|layer| layer.join(rel))
-            .find(|p| p.is_file())
-    };
-    let (status, path) = match find(&rel) {
+    let (status, path) = match find_in(&layers, &rel) {
         Some(path) => (StatusCode::OK, path),
-        None => match find(Path::new("404.html")) {
+        None => match find_in(&layers, Path::new("404.html")) {
             Some(path) => (StatusCode::NOT_FOUND, path),
             None => return (StatusCode::NOT_FOUND, "not found").into_response(),
         },
@@ -716,6 +711,15 @@ async fn static_file(State(state): State<ServeState>, request: Request) -> Respo
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// `rel` in the last of `layers` that has it as a file.
+fn find_in(layers: &[PathBuf], rel: &Path) -> Option<PathBuf> {
+    layers
+        .iter()
+        .rev()
+        .map(|layer| layer.join(rel))
+        .find(|p| p.is_file())
 }
 
 /// The URL path as a relative path inside the site, or None if it tries to leave it.
@@ -802,24 +806,28 @@ mod tests {
             root: PathBuf::from("/c"),
         };
         let sources = Sources::of(&project);
+        let is_chapter = |p: &Path| p == Path::new("a.md") || p == Path::new("part/b.md");
         for text in [
             "/c/book/src/a.md",
-            "/c/book/src/part/SUMMARY.md",
+            "/c/book/src/part/b.md",
             "/c/labs/demo/app/main.py",
             "/c/labs/demo/lab.yaml",
             "/c/templates/lab.html",
             "/c/theme/labs.css",
         ] {
-            assert!(sources.only_text(Path::new(text)), "{text}");
+            assert!(sources.only_text(Path::new(text), is_chapter), "{text}");
         }
         for other in [
             "/c/book/book.toml",
+            "/c/book/src/SUMMARY.md",
+            "/c/book/src/404.md",
+            "/c/book/src/snippet.md",
             "/c/book/src/img/diagram.svg",
             "/c/book/theme/index.hbs",
             "/c/book/theme/notes.md",
             "/c/elsewhere.md",
         ] {
-            assert!(!sources.only_text(Path::new(other)), "{other}");
+            assert!(!sources.only_text(Path::new(other), is_chapter), "{other}");
         }
     }
 
