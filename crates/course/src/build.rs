@@ -178,8 +178,11 @@ pub fn build_for_serve(
     previous: Option<&Rendered>,
 ) -> Result<(Rendered, Served)> {
     let mut md = project.load_book()?;
+    // Served at the root, whatever sub-path the hosted book has (the 404
+    // page's links and assets start from it), as `mdbook serve` does.
     md.config
-        .set("output.html.hash-files", false)
+        .set("output.html.site-url", "/")
+        .and_then(|()| md.config.set("output.html.hash-files", false))
         .map_err(|e| anyhow::anyhow!(chain(&e)))?;
     let previous = previous.filter(|_| what == ServeBuild::Pages);
     let config = md.config.clone();

@@ -428,6 +428,13 @@ async fn serve_rebuilds_on_change_and_reloads_pages() {
         page.contains("/__course/ws"),
         "the reload script is injected"
     );
+    // A missing page: mdBook's 404 page, its links and assets from the
+    // root where `serve` serves (not the hosted book's sub-path).
+    let (status, page) = tokio::task::spawn_blocking(move || http_get(addr, "/no/such.html"))
+        .await
+        .expect("get");
+    assert_eq!(status, 404);
+    assert!(page.contains("<base href=\"/\">"), "{page}");
     let (status, _) = tokio::task::spawn_blocking(move || http_get(addr, "/../../etc/passwd"))
         .await
         .expect("get");
