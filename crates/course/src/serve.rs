@@ -139,6 +139,14 @@ impl Server {
     }
 }
 
+impl Drop for Server {
+    /// A server dropped without [`Server::stop`] (a failed test, an early
+    /// return) still removes its build folders.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.state.work);
+    }
+}
+
 /// Builds once, then serves and watches until Ctrl-C.
 pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;

@@ -653,6 +653,22 @@ async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
     server.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dropped_without_stop_removes_its_build_folders() {
+    let tmp = course_copy();
+    let server = course::serve::start(
+        project(tmp.path()),
+        "127.0.0.1:0".parse().expect("addr"),
+        Some(tmp.path().join("workspace")),
+    )
+    .await
+    .expect("start");
+    let site = server.state.layers().remove(0);
+    assert!(site.join("index.html").is_file());
+    drop(server);
+    assert!(!site.exists(), "{} is left behind", site.display());
+}
+
 async fn next_text<S>(ws: &mut S) -> String
 where
     S: futures_util::Stream<
