@@ -20,7 +20,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -72,6 +72,8 @@ pub struct ServeState {
     /// Generation whose site was indexed for search last (0: the first build).
     indexed: Arc<AtomicU64>,
     work: PathBuf,
+    /// Set when the server stops: builds still running remove their output.
+    stopped: Arc<AtomicBool>,
     /// The sidecar's router, answering `/api/...` on the same origin.
     sidecar: Router,
 }
@@ -108,6 +110,23 @@ impl ServeState {
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// Marks the server stopped and removes its build folders (a build
+    /// still running removes what it wrote when it ends).
+    fn remove_work(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+
+    /// After a build: if the server stopped meanwhile, the build may have
+    /// made its folders again; remove them.
+    fn tidy_if_stopped(&self) -> bool {
+        let stopped = self.stopped.load(Ordering::SeqCst);
+        if stopped {
+            let _ = std::fs::remove_dir_all(&self.work);
+        }
+        stopped
+    }
+
     /// Subscribes to the messages sent to pages (`{"type":"reload"}`, `{"type":"error",…}`).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.events.subscribe()
@@ -135,7 +154,7 @@ impl Server {
         }
         self.sidecar.shutdown().await;
         let _ = (&mut self.task).await;
-        let _ = std::fs::remove_dir_all(&self.state.work);
+        self.state.remove_work();
     }
 }
 
@@ -143,7 +162,7 @@ impl Drop for Server {
     /// A server dropped without [`Server::stop`] (a failed test, an early
     /// return) still removes its build folders.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.state.work);
+        self.state.remove_work();
     }
 }
 
@@ -217,6 +236,7 @@ pub async fn start(
         generation: Arc::new(AtomicU64::new(0)),
         indexed: Arc::new(AtomicU64::new(0)),
         work,
+        stopped: Arc::new(AtomicBool::new(false)),
         sidecar: course_sidecar::app(sidecar.clone()),
     };
     let watcher = watch(project, state.clone())?;
@@ -318,7 +338,11 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
                     continue;
                 }
                 tracing::debug!("changed: {changed:?}");
-                if let Some(n) = rebuild(&project, &state, &changed) {
+                let built = rebuild(&project, &state, &changed);
+                if state.tidy_if_stopped() {
+                    return;
+                }
+                if let Some(n) = built {
                     let _ = indexer.send(n);
                 }
             }
@@ -553,6 +577,9 @@ fn spawn_indexer(project: Project, state: ServeState) -> Result<mpsc::Sender<u64
                 while let Ok(newer) = rx.try_recv() {
                     n = newer;
                 }
+                if state.stopped.load(Ordering::SeqCst) {
+                    return;
+                }
                 if state.generation.load(Ordering::SeqCst) != n {
                     continue;
                 }
@@ -583,10 +610,15 @@ fn spawn_indexer(project: Project, state: ServeState) -> Result<mpsc::Sender<u64
                     Err(e) => {
                         let _ = std::fs::remove_dir_all(&dir);
                         // (No report while the server stops and removes its folders.)
-                        if state.generation.load(Ordering::SeqCst) == n && state.work.is_dir() {
+                        if state.generation.load(Ordering::SeqCst) == n
+                            && !state.stopped.load(Ordering::SeqCst)
+                        {
                             report_failure(&state, &e);
                         }
                     }
+                }
+                if state.tidy_if_stopped() {
+                    return;
                 }
             }
         })
