@@ -168,8 +168,9 @@ impl Rendered {
 }
 
 /// Builds the site for `course serve` into `dir`. Unlike `course build`,
-/// file names carry no content hash, so a page does not change with the
-/// search index. `previous` describes the site served now: with it a
+/// the site is for the root of a local server (`site-url = "/"`) and file
+/// names carry no content hash, so a page does not change with the search
+/// index. `previous` describes the site served now: with it a
 /// [`ServeBuild::Pages`] build may write only what changed.
 pub fn build_for_serve(
     project: &Project,
