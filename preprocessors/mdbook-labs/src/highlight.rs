@@ -68,6 +68,11 @@ pub(crate) struct Highlighted {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct LooksCss(Looks);
 
+/// Each scope stack's looks in the five themes, shared by every file and
+/// thread: matching a stack against a theme's rules is a good part of
+/// highlighting, and files in one language share most of their stacks.
+static LOOKS: LazyLock<Mutex<HashMap<Vec<Scope>, Looks>>> = LazyLock::new(Default::default);
+
 /// Highlighted files by content hash, kept across rebuilds of a `course serve`.
 static CACHE: LazyLock<Mutex<HashMap<[u8; 32], Arc<Highlighted>>>> =
     LazyLock::new(Default::default);
@@ -272,7 +277,14 @@ fn class_for(
     if let Some(hit) = by_stack.get(scopes) {
         return hit.clone();
     }
-    let looks: Looks = std::array::from_fn(|i| look(highlighters[i].style_for_stack(scopes)));
+    let known = LOOKS.lock().ok().and_then(|m| m.get(scopes).copied());
+    let looks = known.unwrap_or_else(|| {
+        let looks: Looks = std::array::from_fn(|i| look(highlighters[i].style_for_stack(scopes)));
+        if let Ok(mut m) = LOOKS.lock() {
+            m.insert(scopes.to_vec(), looks);
+        }
+        looks
+    });
     let class = (looks != *plain).then(|| {
         let name = class_name(&looks);
         classes.entry(name.clone()).or_insert(LooksCss(looks));
