@@ -407,18 +407,24 @@ fn highlight_all(
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(jobs.len().max(1));
-    let chunk = jobs.len().div_ceil(threads).max(1);
+    // Each thread takes the next file until none is left, so one large
+    // file does not hold up a fixed share of the others.
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Result<Vec<Highlighted>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = jobs
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|&(l, f)| {
-                            render::file_content(labs[l], &labs[l].files[f], cache)
-                                .map(|c| ((l, f), c))
-                        })
-                        .collect::<Result<Vec<_>>>()
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(l, f)) = jobs.get(i) else {
+                            return Ok(done);
+                        };
+                        done.push((
+                            (l, f),
+                            render::file_content(labs[l], &labs[l].files[f], cache)?,
+                        ));
+                    }
                 })
             })
             .collect();
