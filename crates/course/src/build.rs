@@ -67,8 +67,8 @@ pub fn build(project: &Project, dest: Option<&Path>) -> Result<Built> {
 /// Builds the whole site into `dir` (which the HTML renderer empties first).
 pub fn build_into(project: &Project, dir: &Path) -> Result<()> {
     let md = project.load_book()?;
-    render(md, dir, mdbook_labs::write_assets)?;
-    Ok(())
+    let (site, assets) = render(md, dir)?;
+    mdbook_labs::write_assets(&site, &assets)
 }
 
 /// What a build for `course serve` writes.
@@ -196,22 +196,23 @@ pub fn build_for_serve(
         result: Arc::default(),
     };
     md.with_renderer(renderer.clone());
-    let outcome = |r: &ServeRenderer| r.result.lock().ok().and_then(|mut r| r.take());
-    let mut result = None;
-    let assets = render(md, dir, |site, assets| {
-        result = outcome(&renderer);
-        let old = match (&result, previous) {
-            (Some((_, Served::Layer)), Some(p)) => Some(&p.assets),
-            _ => None,
-        };
-        let changed: Vec<Asset> = assets
-            .iter()
-            .filter(|a| old.is_none_or(|old| old.get(&a.path) != Some(&a.bytes)))
-            .cloned()
-            .collect();
-        mdbook_labs::write_assets(site, &changed)
-    })?;
-    let (mut rendered, served) = result.context("the HTML renderer did not run")?;
+    let (site, assets) = render(md, dir)?;
+    let (mut rendered, served) = renderer
+        .result
+        .lock()
+        .ok()
+        .and_then(|mut r| r.take())
+        .context("the HTML renderer did not run")?;
+    // A layer gets only the lab files that changed.
+    let old = previous
+        .filter(|_| served == Served::Layer)
+        .map(|p| &p.assets);
+    let changed: Vec<Asset> = assets
+        .iter()
+        .filter(|a| old.is_none_or(|old| old.get(&a.path) != Some(&a.bytes)))
+        .cloned()
+        .collect();
+    mdbook_labs::write_assets(&site, &changed)?;
     rendered.assets = assets.into_iter().map(|a| (a.path, a.bytes)).collect();
     Ok((rendered, served))
 }
@@ -311,13 +312,9 @@ fn skip_search_documents(md: &mut mdbook_driver::MDBook) -> Result<()> {
         .map_err(|e| anyhow::anyhow!(chain(&e)))
 }
 
-/// Runs the build (our preprocessors, then the renderers into `dir`), hands
-/// the labs' files to `write` and returns them.
-fn render(
-    mut md: mdbook_driver::MDBook,
-    dir: &Path,
-    write: impl FnOnce(&Path, &[Asset]) -> Result<()>,
-) -> Result<Vec<Asset>> {
+/// Runs the build (our preprocessors, then the renderers into `dir`);
+/// returns the site folder and the labs' files still to write into it.
+fn render(mut md: mdbook_driver::MDBook, dir: &Path) -> Result<(PathBuf, Vec<Asset>)> {
     md.config.build.build_dir = dir.to_path_buf();
     let labs = LabsPreprocessor::new();
     md.with_preprocessor(labs.clone());
@@ -330,9 +327,7 @@ fn render(
         std::fs::remove_dir_all(&generated)
             .with_context(|| format!("clearing {}", generated.display()))?;
     }
-    let assets = labs.take_assets();
-    write(&site, &assets)?;
-    Ok(assets)
+    Ok((site, labs.take_assets()))
 }
 
 /// mdBook's errors nest the preprocessor's message under "Rendering failed";
