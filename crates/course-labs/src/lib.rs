@@ -14,6 +14,7 @@ mod diag;
 mod export;
 mod files;
 mod manifest;
+mod transcript;
 mod version;
 mod zip;
 
@@ -22,7 +23,9 @@ pub use diag::Diagnostic;
 pub use export::{ExportError, ExportReport, export_lab};
 pub use files::LabFile;
 pub use manifest::{
-    Check, CheckSpec, HttpMethod, Lab, Port, Requirement, Step, is_valid_id, load_lab, parse_lab,
+    Check, CheckSpec, HttpMethod, Lab, Need, Port, Requirement, Step, is_valid_id, load_lab,
+    parse_lab,
 };
+pub use transcript::{TRANSCRIPTS_DIR, Transcript, TranscriptError, run_digest, transcript_path};
 pub use version::Version;
 pub use zip::lab_zip;

@@ -79,12 +79,18 @@ struct RawStep {
     title: String,
     #[serde(default)]
     text: String,
-    run: Option<String>,
+    run: Option<Spanned<String>>,
     #[serde(default)]
     service: bool,
     timeout: Option<u64>,
     check: Option<Spanned<RawCheck>>,
-    cleanup: Option<String>,
+    cleanup: Option<Spanned<String>>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    rerunnable: bool,
+    #[serde(default)]
+    stops: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -194,6 +200,55 @@ pub struct Step {
     pub check: Option<Check>,
     /// Shell command that undoes the step.
     pub cleanup: Option<String>,
+    /// What the step needs beyond the lab's own tools (a Docker engine, a
+    /// Kubernetes cluster, a GitHub repository); where it is missing the
+    /// step is skipped, never counted as passed.
+    pub needs: Vec<Need>,
+    /// The step may be run again, so its check may already pass before it
+    /// runs (a follower accepts that instead of calling the check useless).
+    pub rerunnable: bool,
+    /// Services of earlier steps that this step replaces: they are stopped
+    /// before it starts (they hold a port it binds, say).
+    pub stops: Vec<String>,
+}
+
+/// Something a step needs that not every machine has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Need {
+    /// A running Docker engine (`docker info` answers).
+    Docker,
+    /// A Kubernetes cluster that `kubectl` reaches (kind, say).
+    Kubernetes,
+    /// A GitHub repository of the learner's, with Actions.
+    Github,
+}
+
+impl Need {
+    /// Every need, in manifest spelling.
+    pub const ALL: [Need; 3] = [Need::Docker, Need::Kubernetes, Need::Github];
+
+    /// The manifest spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Docker => "docker",
+            Need::Kubernetes => "kubernetes",
+            Need::Github => "github",
+        }
+    }
+
+    /// What the step needs, as a reason to skip it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Need::Docker => "a Docker engine",
+            Need::Kubernetes => "a Kubernetes cluster",
+            Need::Github => "a GitHub repository",
+        }
+    }
+
+    /// Parses the manifest spelling.
+    pub fn parse(s: &str) -> Option<Need> {
+        Need::ALL.into_iter().find(|n| n.as_str() == s)
+    }
 }
 
 /// A check: something the sidecar can probe to tell whether a step worked.
@@ -535,7 +590,45 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
             Some(t) => Duration::from_secs(t),
             None => DEFAULT_STEP_TIMEOUT,
         };
-        if s.service && s.run.is_none() {
+        let run = s.run.map(|r| {
+            lint_command(manifest, &r, "run", &mut problems);
+            r.value
+        });
+        let cleanup = s.cleanup.map(|r| {
+            lint_command(manifest, &r, "cleanup", &mut problems);
+            r.value
+        });
+        let mut needs = Vec::new();
+        for n in &s.needs {
+            match Need::parse(&n.value) {
+                Some(need) if !needs.contains(&need) => needs.push(need),
+                Some(_) => {}
+                None => {
+                    let (nl, nc) = pos(n);
+                    let all: Vec<&str> = Need::ALL.iter().map(|n| n.as_str()).collect();
+                    problems.push(at(nl, nc, format!("unknown need `{}`", n.value)).with_help(
+                        format!("a step's `needs` lists some of: {}", all.join(", ")),
+                    ));
+                }
+            }
+        }
+        let mut stops = Vec::new();
+        for target in &s.stops {
+            let (tl, tc) = pos(target);
+            let earlier = steps.iter().find(|e: &&Step| e.id == target.value);
+            match earlier {
+                Some(e) if e.service => stops.push(target.value.clone()),
+                Some(_) => problems.push(
+                    at(tl, tc, format!("step `{}` stops `{}`, which is not a service", s.id.value, target.value))
+                        .with_help("`stops` names earlier steps with `service: true` whose process this step replaces"),
+                ),
+                None => problems.push(
+                    at(tl, tc, format!("step `{}` stops `{}`, which is no earlier step of this lab", s.id.value, target.value))
+                        .with_help("`stops` names earlier service steps of the same lab"),
+                ),
+            }
+        }
+        if s.service && run.is_none() {
             problems.push(at(
                 l,
                 c,
@@ -547,7 +640,7 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
         }
         let check = match s.check {
             None => None,
-            Some(raw_check) => match validate_check(manifest, raw_check) {
+            Some(raw_check) => match validate_check(manifest, raw_check, &mut problems) {
                 Ok(check) => Some(check),
                 Err(d) => {
                     problems.push(d);
@@ -559,11 +652,14 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
             id: s.id.value,
             title: s.title,
             text: s.text,
-            run: s.run,
+            run,
             service: s.service,
             timeout,
             check,
-            cleanup: s.cleanup,
+            cleanup,
+            needs,
+            rerunnable: s.rerunnable,
+            stops,
         });
     }
 
@@ -644,7 +740,80 @@ fn plain_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
-fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diagnostic> {
+/// Words that stop processes by name: they match other labs' and other
+/// people's processes, and `pkill -f` even the shell that runs it.
+const KILL_BY_PATTERN: [&str; 2] = ["pkill", "killall"];
+
+/// Words a check must not run: a check observes, cheaply and read-only, and
+/// runs every couple of seconds while a page is open. Proving that tests pass
+/// is a step's exit status; creating `.venv` (`uv run`) or sending load
+/// would change what the check looks at.
+const NOT_IN_A_CHECK: [(&str, &str); 9] = [
+    (
+        "uv run",
+        "it creates or syncs `.venv`; call `.venv/bin/python` or check a file instead",
+    ),
+    ("uv sync", "it changes the environment"),
+    ("pip install", "it changes the environment"),
+    (
+        "pytest",
+        "proving that tests pass is the step's exit status, not a check",
+    ),
+    (
+        "loadtest",
+        "a check must not send traffic; check what the step wrote instead",
+    ),
+    (
+        "docker build",
+        "a check must not build; `docker image inspect` observes",
+    ),
+    (
+        "docker run",
+        "a check must not start containers; `docker inspect` observes",
+    ),
+    (
+        "compose up",
+        "a check must not start containers; `docker compose ps` observes",
+    ),
+    (
+        "kubectl apply",
+        "a check must not change the cluster; `kubectl get` observes",
+    ),
+];
+
+/// Reports commands that stop processes by pattern.
+fn lint_command(
+    manifest: &Path,
+    cmd: &Spanned<String>,
+    field: &str,
+    problems: &mut Vec<Diagnostic>,
+) {
+    let (line, col) = pos(cmd);
+    for word in KILL_BY_PATTERN {
+        if has_word(&cmd.value, word) {
+            problems.push(
+                Diagnostic::new(manifest, line, col, format!("the `{field}` command uses `{word}`, which stops processes by name"))
+                    .with_help("a reset stops the process groups the sidecar started itself: drop the command for a service, or name what the step made (`docker compose down`, a container the lab labels)"),
+            );
+        }
+    }
+}
+
+/// Whether `word` occurs in `text` as a whole word (or phrase).
+fn has_word(text: &str, word: &str) -> bool {
+    let is_word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text.as_bytes().get(i.wrapping_sub(1)).copied();
+        let after = text.as_bytes().get(i + word.len()).copied();
+        (i == 0 || !before.is_some_and(is_word_byte)) && !after.is_some_and(is_word_byte)
+    })
+}
+
+fn validate_check(
+    manifest: &Path,
+    raw: Spanned<RawCheck>,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<Check, Diagnostic> {
     let (line, col) = pos(&raw);
     let c = raw.value;
     let at = |msg: String| Diagnostic::new(manifest, line, col, msg);
@@ -744,6 +913,22 @@ fn validate_check(manifest: &Path, raw: Spanned<RawCheck>) -> Result<Check, Diag
             let command = c.command.ok_or_else(|| missing("command"))?;
             if command.trim().is_empty() {
                 return Err(missing("command"));
+            }
+            for (word, why) in NOT_IN_A_CHECK {
+                if command.contains(word) {
+                    problems.push(
+                        at(format!("a check runs `{word}`: {why}"))
+                            .with_help("checks run every few seconds while a page is open: keep them cheap, bounded and read-only"),
+                    );
+                }
+            }
+            for word in KILL_BY_PATTERN {
+                if has_word(&command, word) {
+                    problems
+                        .push(at(format!("a check runs `{word}`")).with_help(
+                            "a check observes: look at a port, a URL or a file instead",
+                        ));
+                }
             }
             let min_version = match c.min_version {
                 None => None,

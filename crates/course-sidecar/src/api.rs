@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::checks::{self, CheckResult};
-use crate::runs::{self, ExitInfo, OutputLog};
+use crate::runner::{self, ExitInfo, OutputLog, RunError};
 use crate::state::{AppState, LabEntry, lock};
 use crate::{events, security};
 
@@ -73,6 +73,24 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl From<RunError> for ApiError {
+    fn from(e: RunError) -> ApiError {
+        match e {
+            RunError::TooManyRuns => ApiError::TooManyRuns,
+            RunError::UnknownStep(_) => UNKNOWN_STEP,
+            RunError::Spawn(e) => {
+                tracing::error!("could not start a command: {e}");
+                ApiError::Internal
+            }
+            RunError::NoCommand
+            | RunError::NotExported(_)
+            | RunError::Resetting
+            | RunError::AlreadyRunning
+            | RunError::NotRunning => ApiError::Conflict(e.to_string()),
+        }
     }
 }
 
@@ -373,7 +391,8 @@ async fn reset(
     State(state): State<AppState>,
     LabParam(entry): LabParam,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let cleanups = runs::reset(&state, &entry)?;
+    let (cleanups, work) = runner::reset(&state.shared.slots, &entry)?;
+    tokio::spawn(work);
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "lab": entry.lab.id, "cleanups": cleanups })),
@@ -390,7 +409,7 @@ async fn run(
     // Said before the run starts: a service step that finds its port taken
     // fails, and this tells the learner why.
     let ports_in_use = checks::ports_in_use(&param.entry.lab.ports);
-    runs::start(&state, &param.entry, step)?;
+    runner::start(&state.shared.slots, &param.entry, step)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({
@@ -405,7 +424,7 @@ async fn run(
 /// `POST /api/labs/{lab}/steps/{step}/cancel`: 202, the `exit` event follows.
 async fn cancel(param: StepParam) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let step = param.step()?;
-    runs::cancel(&param.entry, step)?;
+    runner::cancel(&param.entry, step)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({ "lab": param.entry.lab.id, "step": step.id, "cancelling": true })),

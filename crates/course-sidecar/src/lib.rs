@@ -31,11 +31,13 @@ mod checks;
 mod events;
 mod probe;
 mod proc;
-mod runs;
+mod runner;
 mod security;
 mod server;
 mod state;
 
 pub use api::app;
+pub use proc::Leftover;
+pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{bind, default_addr, print_banner, raise_fd_limit, serve, serve_on};
 pub use state::{AppState, DEFAULT_PORT, Limits, Settings};

@@ -40,6 +40,11 @@ impl Proc {
         })
     }
 
+    /// The command's process group id (its shell's pid).
+    pub(crate) fn group(&self) -> Option<i32> {
+        self.child.id().and_then(|id| i32::try_from(id).ok())
+    }
+
     pub(crate) fn take_output(&mut self) -> (Option<ChildStdout>, Option<ChildStderr>) {
         (self.child.stdout.take(), self.child.stderr.take())
     }
@@ -51,14 +56,29 @@ impl Proc {
         Ok(status)
     }
 
-    /// SIGTERM to the group, SIGKILL after [`STOP_GRACE`], then reaps.
+    /// SIGTERM to the group, SIGKILL after [`STOP_GRACE`], then reaps the
+    /// shell and waits until no process of the group is left: a stop is
+    /// reported only once everything the command started has exited (an
+    /// MLflow server's workers, say).
     pub(crate) async fn stop(&mut self) -> io::Result<ExitStatus> {
+        let group = self.group();
         self.signal_group(false);
-        if let Ok(status) = tokio::time::timeout(STOP_GRACE, self.wait()).await {
-            return status;
+        let status = match tokio::time::timeout(STOP_GRACE, self.wait()).await {
+            Ok(status) => status,
+            Err(_) => {
+                self.signal_group(true);
+                self.wait().await
+            }
+        };
+        if let Some(group) = group {
+            // The shell is reaped, but a group id stays bound to its members
+            // while any lives, so it still names only ours.
+            if !group_gone_within(group, STOP_GRACE).await {
+                signal_group_id(group, true);
+                group_gone_within(group, STOP_GRACE).await;
+            }
         }
-        self.signal_group(true);
-        self.wait().await
+        status
     }
 
     /// Signals the process group, only while the leader is unreaped: until
@@ -89,6 +109,125 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         self.signal_group(true);
+    }
+}
+
+/// Sends SIGTERM (or SIGKILL) to a process group by id.
+fn signal_group_id(group: i32, kill: bool) {
+    #[cfg(unix)]
+    if let Some(pid) = rustix::process::Pid::from_raw(group) {
+        use rustix::process::{Signal, kill_process_group};
+        let _ = kill_process_group(pid, if kill { Signal::KILL } else { Signal::TERM });
+    }
+    #[cfg(not(unix))]
+    let _ = (group, kill);
+}
+
+/// Whether any process of the group is alive (zombies count as gone).
+fn group_alive(group: i32) -> bool {
+    !members_of(&[group]).is_empty()
+}
+
+/// Polls until the group has no live member, at most `limit`.
+async fn group_gone_within(group: i32, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if !group_alive(group) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A process still alive in a process group the runner started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// Its process id.
+    pub pid: i32,
+    /// The process group it is in.
+    pub group: i32,
+    /// Its command line.
+    pub command: String,
+}
+
+impl std::fmt::Display for Leftover {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} ({})", self.pid, self.command)
+    }
+}
+
+/// The live (not zombie) processes in any of `groups`, read from `/proc`.
+/// Elsewhere than Linux, a signal 0 to each group tells only whether it lives.
+pub(crate) fn members_of(groups: &[i32]) -> Vec<Leftover> {
+    if groups.is_empty() {
+        return Vec::new();
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let mut found = Vec::new();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return found;
+        };
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+            let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+                continue;
+            };
+            let mut fields = rest.split_whitespace();
+            let state = fields.next().unwrap_or("");
+            let pgrp = fields.nth(1).and_then(|g| g.parse::<i32>().ok());
+            if state == "Z" || state == "X" || !pgrp.is_some_and(|g| groups.contains(&g)) {
+                continue;
+            }
+            let command = std::fs::read(entry.path().join("cmdline"))
+                .map(|raw| {
+                    String::from_utf8_lossy(&raw)
+                        .split('\0')
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            found.push(Leftover {
+                pid,
+                group: pgrp.unwrap_or_default(),
+                command,
+            });
+        }
+        found.sort_by_key(|l| l.pid);
+        found
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        groups
+            .iter()
+            .filter(|&&g| {
+                rustix::process::Pid::from_raw(g)
+                    .is_some_and(|pid| rustix::process::test_kill_process_group(pid).is_ok())
+            })
+            .map(|&g| Leftover {
+                pid: g,
+                group: g,
+                command: String::from("(process group)"),
+            })
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        Vec::new()
     }
 }
 

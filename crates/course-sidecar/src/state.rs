@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use course_labs::{Catalog, Lab};
 use serde::Serialize;
-use tokio::sync::{Semaphore, broadcast, watch};
+use tokio::sync::{Notify, Semaphore, broadcast, watch};
 
 use crate::checks::CheckCache;
 use crate::events::{LabEvent, Watch};
-use crate::runs::Steps;
+use crate::runner::Steps;
 use crate::security::Token;
 
 /// The port `course sidecar` listens on unless told otherwise; it clashes
@@ -33,8 +33,13 @@ pub struct Limits {
     /// Longest time a request may take to be answered (→ 408). Event
     /// streams are answered at once, so they are not cut by it.
     pub request_timeout: Duration,
-    /// Steps (and resets) running at once, over all labs (more → 429).
+    /// Steps (and resets) running at once, over all labs, services aside
+    /// (more → 429).
     pub max_concurrent_runs: usize,
+    /// Services (steps that keep running) up at once, over all labs (more
+    /// → 429). Counted apart from other runs, so that the services a lab
+    /// keeps up never starve the steps that use them.
+    pub max_concurrent_services: usize,
     /// Event streams open on one lab (more → 503).
     pub max_sse_per_lab: usize,
     /// Event streams open in total (more → 503).
@@ -54,6 +59,7 @@ impl Default for Limits {
             max_body_bytes: 16 * 1024,
             request_timeout: Duration::from_secs(30),
             max_concurrent_runs: 4,
+            max_concurrent_services: 12,
             max_sse_per_lab: 64,
             max_sse_total: 256,
             max_output_bytes: 64 * 1024,
@@ -92,7 +98,7 @@ pub(crate) struct Shared {
     pub(crate) origins: Vec<String>,
     pub(crate) port: AtomicU16,
     pub(crate) limits: Limits,
-    pub(crate) run_slots: Arc<Semaphore>,
+    pub(crate) slots: RunSlots,
     pub(crate) sse_slots: Arc<Semaphore>,
     /// Set when the server shuts down, so event streams end.
     pub(crate) closing: watch::Sender<bool>,
@@ -110,9 +116,45 @@ pub(crate) struct LabEntry {
     pub(crate) refreshing: AtomicBool,
     pub(crate) watch: Mutex<Watch>,
     pub(crate) steps: Mutex<Steps>,
+    /// Woken whenever a command of the lab ends.
+    pub(crate) exited: Notify,
+}
+
+/// The slots commands take while they run, shared by every lab.
+#[derive(Clone)]
+pub(crate) struct RunSlots {
+    pub(crate) runs: Arc<Semaphore>,
+    pub(crate) services: Arc<Semaphore>,
+}
+
+impl RunSlots {
+    pub(crate) fn new(limits: &Limits) -> RunSlots {
+        RunSlots {
+            runs: slots(limits.max_concurrent_runs),
+            services: slots(limits.max_concurrent_services),
+        }
+    }
+}
+
+fn slots(n: usize) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))
 }
 
 impl LabEntry {
+    pub(crate) fn new(lab: Lab, dir: PathBuf, limits: Limits) -> LabEntry {
+        LabEntry {
+            checks: Mutex::new(CheckCache::new(&lab)),
+            lab,
+            dir,
+            limits,
+            events: broadcast::channel(EVENT_BUFFER).0,
+            refreshing: AtomicBool::new(false),
+            watch: Mutex::new(Watch::default()),
+            steps: Mutex::new(Steps::default()),
+            exited: Notify::new(),
+        }
+    }
+
     /// Whether the learner's copy exists.
     pub(crate) fn exported(&self) -> bool {
         self.dir.is_dir()
@@ -141,16 +183,7 @@ impl AppState {
             .labs
             .iter()
             .map(|lab| {
-                let entry = LabEntry {
-                    lab: lab.clone(),
-                    dir: settings.workspace.join(&lab.id),
-                    limits,
-                    events: broadcast::channel(EVENT_BUFFER).0,
-                    checks: Mutex::new(CheckCache::new(lab)),
-                    refreshing: AtomicBool::new(false),
-                    watch: Mutex::new(Watch::default()),
-                    steps: Mutex::new(Steps::default()),
-                };
+                let entry = LabEntry::new(lab.clone(), settings.workspace.join(&lab.id), limits);
                 (lab.id.clone(), Arc::new(entry))
             })
             .collect();
@@ -167,7 +200,6 @@ impl AppState {
                 usable
             })
             .collect();
-        let slots = |n: usize| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)));
         Ok(AppState {
             shared: Arc::new(Shared {
                 catalog,
@@ -177,7 +209,7 @@ impl AppState {
                 origins,
                 port: AtomicU16::new(settings.port),
                 limits,
-                run_slots: slots(limits.max_concurrent_runs),
+                slots: RunSlots::new(&limits),
                 sse_slots: slots(limits.max_sse_total),
                 closing: watch::channel(false).0,
             }),
@@ -218,7 +250,8 @@ impl AppState {
     /// group) and waits, briefly, for them to exit. Called on shutdown.
     pub async fn shutdown(&self) {
         self.shared.closing.send_replace(true);
-        crate::runs::stop_all(self).await;
+        let entries: Vec<_> = self.entries().collect();
+        crate::runner::stop_all(&entries).await;
     }
 
     pub(crate) fn lab(&self, id: &str) -> Option<Arc<LabEntry>> {

@@ -4,11 +4,20 @@
 
 pub mod build;
 pub mod check;
+pub mod follow;
 pub mod lab;
+mod procnet;
 pub mod project;
 pub mod serve;
 pub mod sidecar;
+pub mod transcript;
 pub mod verify;
+
+/// Whether this runs in CI (`CI=true`), where nothing may be skipped for a
+/// missing tool.
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
 
 /// Logs to stderr, filtered by `COURSE_LOG` (default: warnings and our info).
 pub fn init_logging() {

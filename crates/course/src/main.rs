@@ -86,6 +86,24 @@ enum LabCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Follow a lab's steps in order in a fresh export, as a learner would:
+    /// each check fails before its step and passes after it; then Reset
+    /// must leave nothing behind.
+    Follow {
+        /// One lab (default: every lab, in module order).
+        id: Option<String>,
+        /// Also run steps that need these (kubernetes, github); steps that
+        /// need a Docker engine run when `docker info` answers.
+        #[arg(long, value_name = "NEED", value_delimiter = ',', value_parser = parse_need)]
+        with: Vec<course_labs::Need>,
+        /// Write each passing step's output, normalised, to the book's
+        /// transcripts/ (what chapters quote with {{#lab-output}}).
+        #[arg(long)]
+        record: bool,
+        /// Keep the labs' copies and print where they are.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Check lab files with their ecosystem's tools and run each lab's tests.
     Test {
         /// One lab (default: every lab).
@@ -94,6 +112,13 @@ enum LabCommand {
         #[arg(long, value_name = "DIR", conflicts_with = "id")]
         path: Option<PathBuf>,
     },
+}
+
+fn parse_need(s: &str) -> Result<course_labs::Need, String> {
+    course_labs::Need::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = course_labs::Need::ALL.iter().map(|n| n.as_str()).collect();
+        format!("`{s}` is not one of: {}", all.join(", "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -164,6 +189,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lab(LabCommand::Test { id, path }) => {
             let ok = lab::test(&project, id.as_deref(), path.as_deref())?;
             Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Lab(LabCommand::Follow {
+            id,
+            with,
+            record,
+            keep,
+        }) => {
+            let options = course::follow::FollowOptions { with, record, keep };
+            let tally = course::follow::follow(&project, id.as_deref(), &options)?;
+            Ok(if tally.failed == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

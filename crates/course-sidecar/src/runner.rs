@@ -1,6 +1,11 @@
 //! Running a lab's declared steps: one process group per run, output
 //! streamed as events and kept (capped), time bounded, cancellable; and
 //! resets, which stop the lab's runs and run its `cleanup` commands in order.
+//!
+//! This is the one runner of steps. It knows nothing of HTTP: the sidecar's
+//! API calls it for the page, and [`LabRunner`] is the same code for a
+//! program that follows a lab on its own (`course lab follow`), so the page
+//! and CI cannot disagree on how a step runs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -9,11 +14,39 @@ use std::time::{Duration, Instant};
 use course_labs::Step;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::Notify;
 
-use crate::api::ApiError;
 use crate::proc::{Proc, STOP_GRACE, exit_parts};
-use crate::state::{AppState, LabEntry, lock, now_ms};
+use crate::state::{LabEntry, Limits, RunSlots, lock, now_ms};
+
+/// Why a step, a cancel or a reset could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The step only explains; it has no `run`.
+    #[error("this step has no command to run")]
+    NoCommand,
+    /// The learner's copy of the lab does not exist.
+    #[error("the lab is not exported yet: export it first (POST /api/labs/{0}/export)")]
+    NotExported(String),
+    /// A reset is stopping the lab's runs and running its cleanups.
+    #[error("the lab is being reset")]
+    Resetting,
+    /// The step is running already.
+    #[error("this step is already running")]
+    AlreadyRunning,
+    /// Cancel of a step that does not run.
+    #[error("this step is not running")]
+    NotRunning,
+    /// Every slot for this kind of command is taken.
+    #[error("too many commands are running; wait for one to finish")]
+    TooManyRuns,
+    /// No step of the lab has this id.
+    #[error("no step `{0}` in this lab")]
+    UnknownStep(String),
+    /// The shell could not be started.
+    #[error("could not start the command: {0}")]
+    Spawn(#[source] std::io::Error),
+}
 
 /// Longest output line kept as one; longer ones are split.
 const MAX_LINE_BYTES: usize = 4096;
@@ -27,6 +60,9 @@ pub(crate) struct Steps {
     pub(crate) by_id: HashMap<String, StepRun>,
     /// A reset is in progress: no step may start.
     pub(crate) resetting: bool,
+    /// Process group ids of every command started for the lab, so that
+    /// what is left of them can be found (and only them).
+    pub(crate) groups: Vec<i32>,
 }
 
 /// The live and last run of one step.
@@ -68,41 +104,76 @@ impl OutputLog {
 
 /// One line of output.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct OutputLine {
-    pub(crate) stream: &'static str,
-    pub(crate) phase: Phase,
-    pub(crate) text: String,
+pub struct OutputLine {
+    /// `stdout` or `stderr`.
+    pub stream: &'static str,
+    /// The step's own command, or its cleanup.
+    pub phase: Phase,
+    /// The line, without its line break (invalid UTF-8 replaced).
+    pub text: String,
 }
 
 /// A step's own command, or its cleanup during a reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Phase {
+pub enum Phase {
+    /// The step's `run`.
     Run,
+    /// The step's `cleanup`, during a reset.
     Cleanup,
 }
 
 /// Why a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum ExitReason {
+pub enum ExitReason {
+    /// By itself (its code says how).
     Exited,
+    /// Stopped when its time ran out.
     TimedOut,
+    /// Stopped by a cancel, a reset, a step that replaces it, or shutdown.
     Cancelled,
+    /// The shell could not be started.
     FailedToStart,
 }
 
 /// How a command ended, as the `exit` event and the status report it.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct ExitInfo {
-    pub(crate) phase: Phase,
-    pub(crate) reason: ExitReason,
+pub struct ExitInfo {
+    /// Run or cleanup.
+    pub phase: Phase,
+    /// Why it ended.
+    pub reason: ExitReason,
     /// The exit code, when the command exited by itself.
-    pub(crate) code: Option<i32>,
+    pub code: Option<i32>,
     /// The signal that ended it, if one did.
-    pub(crate) signal: Option<i32>,
-    pub(crate) finished_at_ms: u64,
-    pub(crate) duration_ms: u64,
+    pub signal: Option<i32>,
+    /// When it ended, in Unix milliseconds.
+    pub finished_at_ms: u64,
+    /// How long it ran.
+    pub duration_ms: u64,
+}
+
+impl ExitInfo {
+    /// It exited by itself with code 0.
+    pub fn succeeded(&self) -> bool {
+        self.reason == ExitReason::Exited && self.code == Some(0)
+    }
+
+    /// How it ended, in words.
+    pub fn describe(&self) -> String {
+        let ran = format!("{:.1} s", self.duration_ms as f64 / 1000.0);
+        match (self.reason, self.code, self.signal) {
+            (ExitReason::Exited, Some(code), _) => format!("exited with code {code} after {ran}"),
+            (ExitReason::Exited, None, Some(sig)) => {
+                format!("was killed by signal {sig} after {ran}")
+            }
+            (ExitReason::Exited, None, None) => format!("ended after {ran}"),
+            (ExitReason::TimedOut, ..) => format!("ran out of time after {ran} and was stopped"),
+            (ExitReason::Cancelled, ..) => format!("was stopped after {ran}"),
+            (ExitReason::FailedToStart, ..) => "could not be started".to_owned(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -132,46 +203,52 @@ struct ResetEvent<'a> {
     cleanups: &'a [String],
 }
 
-fn run_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
-    state
-        .shared
-        .run_slots
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::TooManyRuns)
-}
-
-fn not_exported(entry: &LabEntry) -> ApiError {
-    ApiError::Conflict(format!(
-        "the lab is not exported yet: export it first (POST /api/labs/{}/export)",
-        entry.lab.id
-    ))
-}
-
-/// Starts `step`'s command in the learner's copy of the lab.
-pub(crate) fn start(state: &AppState, entry: &Arc<LabEntry>, step: &Step) -> Result<(), ApiError> {
+/// Starts `step`'s command in the learner's copy of the lab. A service takes
+/// one of the service slots, anything else one of the run slots, so that the
+/// services a lab keeps up never starve the steps that use them. Services the
+/// step `stops` are stopped first.
+pub(crate) fn start(slots: &RunSlots, entry: &Arc<LabEntry>, step: &Step) -> Result<(), RunError> {
     let Some(command) = &step.run else {
-        return Err(ApiError::Conflict("this step has no command to run".into()));
+        return Err(RunError::NoCommand);
     };
     if !entry.exported() {
-        return Err(not_exported(entry));
+        return Err(RunError::NotExported(entry.lab.id.clone()));
     }
     let mut steps = lock(&entry.steps);
     if steps.resetting {
-        return Err(ApiError::Conflict("the lab is being reset".into()));
+        return Err(RunError::Resetting);
     }
     if steps
         .by_id
         .get(&step.id)
         .is_some_and(|s| s.running.is_some())
     {
-        return Err(ApiError::Conflict("this step is already running".into()));
+        return Err(RunError::AlreadyRunning);
     }
-    let slot = run_slot(state)?;
-    let proc = Proc::spawn(command, &entry.dir).map_err(|e| {
-        tracing::error!(lab = %entry.lab.id, step = %step.id, "could not start a step: {e}");
-        ApiError::Internal
-    })?;
+    let pool = if step.service {
+        &slots.services
+    } else {
+        &slots.runs
+    };
+    let slot = pool
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| RunError::TooManyRuns)?;
+    // The services this step replaces: asked to stop now, waited for below.
+    let mut replaced = Vec::new();
+    for target in &step.stops {
+        if let Some(running) = steps.by_id.get(target).and_then(|s| s.running.as_ref()) {
+            running.cancel.notify_one();
+            replaced.push(target.clone());
+        }
+    }
+    let proc = if replaced.is_empty() {
+        let proc = Proc::spawn(command, &entry.dir).map_err(RunError::Spawn)?;
+        steps.groups.extend(proc.group());
+        Some(proc)
+    } else {
+        None
+    };
     let cancel = Arc::new(Notify::new());
     let started_at_ms = now_ms();
     let run = steps.by_id.entry(step.id.clone()).or_default();
@@ -193,8 +270,24 @@ pub(crate) fn start(state: &AppState, entry: &Arc<LabEntry>, step: &Step) -> Res
     let limit = (!step.service).then_some(step.timeout);
     let entry = entry.clone();
     let step_id = step.id.clone();
+    let command = command.clone();
     tokio::spawn(async move {
-        let exit = execute(&entry, &step_id, Phase::Run, proc, limit, Some(&cancel)).await;
+        let proc = match proc {
+            Some(proc) => Ok(proc),
+            None => {
+                wait_until_stopped(&entry, &replaced).await;
+                Proc::spawn(&command, &entry.dir).inspect(|p| {
+                    lock(&entry.steps).groups.extend(p.group());
+                })
+            }
+        };
+        let exit = match proc {
+            Ok(proc) => execute(&entry, &step_id, Phase::Run, proc, limit, Some(&cancel)).await,
+            Err(e) => {
+                tracing::error!(lab = %entry.lab.id, step = %step_id, "could not start a step: {e}");
+                failed_to_start(Phase::Run)
+            }
+        };
         finish(&entry, &step_id, exit);
         drop(slot);
     });
@@ -203,28 +296,37 @@ pub(crate) fn start(state: &AppState, entry: &Arc<LabEntry>, step: &Step) -> Res
 
 /// Asks a running step to stop: SIGTERM to its process group, SIGKILL
 /// after a grace period.
-pub(crate) fn cancel(entry: &LabEntry, step: &Step) -> Result<(), ApiError> {
+pub(crate) fn cancel(entry: &LabEntry, step: &Step) -> Result<(), RunError> {
     let steps = lock(&entry.steps);
     match steps.by_id.get(&step.id).and_then(|s| s.running.as_ref()) {
         Some(running) => {
             running.cancel.notify_one();
             Ok(())
         }
-        None => Err(ApiError::Conflict("this step is not running".into())),
+        None => Err(RunError::NotRunning),
     }
 }
 
-/// Stops the lab's runs, then runs every step's `cleanup` in order, in the
-/// background. Returns the ids of the steps whose cleanup will run.
-pub(crate) fn reset(state: &AppState, entry: &Arc<LabEntry>) -> Result<Vec<String>, ApiError> {
+/// Stops the lab's runs (their whole process groups: that is how a reset
+/// stops services, never by matching process names), then runs every step's
+/// `cleanup` in order. Returns the ids of the steps whose cleanup will run
+/// and the work itself, for the caller to await or spawn.
+pub(crate) fn reset(
+    slots: &RunSlots,
+    entry: &Arc<LabEntry>,
+) -> Result<(Vec<String>, impl Future<Output = ()> + Send + 'static), RunError> {
     if !entry.exported() {
-        return Err(not_exported(entry));
+        return Err(RunError::NotExported(entry.lab.id.clone()));
     }
     let mut steps = lock(&entry.steps);
     if steps.resetting {
-        return Err(ApiError::Conflict("the lab is already being reset".into()));
+        return Err(RunError::Resetting);
     }
-    let slot = run_slot(state)?;
+    let slot = slots
+        .runs
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| RunError::TooManyRuns)?;
     steps.resetting = true;
     for running in steps.by_id.values().filter_map(|s| s.running.as_ref()) {
         running.cancel.notify_one();
@@ -239,11 +341,12 @@ pub(crate) fn reset(state: &AppState, entry: &Arc<LabEntry>) -> Result<Vec<Strin
     let ids: Vec<String> = cleanups.iter().map(|(id, _)| id.clone()).collect();
     let entry = entry.clone();
     let reported = ids.clone();
-    tokio::spawn(async move {
-        wait_until_stopped(&entry).await;
+    let work = async move {
+        wait_until_stopped(&entry, &[]).await;
         for (step_id, command) in &cleanups {
             let exit = match Proc::spawn(command, &entry.dir) {
                 Ok(proc) => {
+                    lock(&entry.steps).groups.extend(proc.group());
                     entry.send(
                         "start",
                         &StartEvent {
@@ -271,34 +374,37 @@ pub(crate) fn reset(state: &AppState, entry: &Arc<LabEntry>) -> Result<Vec<Strin
             },
         );
         drop(slot);
-    });
-    Ok(ids)
+    };
+    Ok((ids, work))
 }
 
 /// Stops every run of every lab and waits for them to end (shutdown).
-pub(crate) async fn stop_all(state: &AppState) {
-    for entry in state.entries() {
+pub(crate) async fn stop_all(entries: &[&Arc<LabEntry>]) {
+    for entry in entries {
         let steps = lock(&entry.steps);
         for running in steps.by_id.values().filter_map(|s| s.running.as_ref()) {
             running.cancel.notify_one();
         }
     }
-    for entry in state.entries() {
-        wait_until_stopped(entry).await;
+    for entry in entries {
+        wait_until_stopped(entry, &[]).await;
     }
 }
 
-/// Waits until no step of the lab runs, at most a little longer than a
-/// stop takes.
-async fn wait_until_stopped(entry: &LabEntry) {
-    let deadline = Instant::now() + STOP_GRACE + Duration::from_secs(2);
-    while Instant::now() < deadline
-        && lock(&entry.steps)
+/// Waits until the named steps (every step, for none) no longer run, at
+/// most a little longer than a stop takes.
+async fn wait_until_stopped(entry: &LabEntry, ids: &[String]) {
+    let deadline = Instant::now() + STOP_GRACE * 2 + Duration::from_secs(2);
+    loop {
+        let exited = entry.exited.notified();
+        let running = lock(&entry.steps)
             .by_id
-            .values()
-            .any(|s| s.running.is_some())
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+            .iter()
+            .any(|(id, s)| s.running.is_some() && (ids.is_empty() || ids.contains(id)));
+        if !running || Instant::now() >= deadline {
+            return;
+        }
+        let _ = tokio::time::timeout(Duration::from_millis(200), exited).await;
     }
 }
 
@@ -312,6 +418,7 @@ fn finish(entry: &LabEntry, step_id: &str, exit: ExitInfo) {
         }
         run.last_exit = Some(exit.clone());
     }
+    entry.exited.notify_waiters();
     tracing::info!(lab = %entry.lab.id, step = %step_id, reason = ?exit.reason, code = ?exit.code, "command ended");
     entry.send(
         "exit",
@@ -468,6 +575,123 @@ async fn pump(
     }
     if !pending.is_empty() {
         emit(&pending);
+    }
+}
+
+/// One lab's steps, run by a program of its own (`course lab follow`) with
+/// exactly the code the sidecar's API runs them with: the same shell,
+/// environment, timeouts, process groups, service slots and resets.
+pub struct LabRunner {
+    entry: Arc<LabEntry>,
+    slots: RunSlots,
+}
+
+impl LabRunner {
+    /// A runner for `lab`, whose learner's copy is (or will be) `dir`.
+    pub fn new(lab: course_labs::Lab, dir: std::path::PathBuf, limits: Limits) -> LabRunner {
+        LabRunner {
+            entry: Arc::new(LabEntry::new(lab, dir, limits)),
+            slots: RunSlots::new(&limits),
+        }
+    }
+
+    /// The lab.
+    pub fn lab(&self) -> &course_labs::Lab {
+        &self.entry.lab
+    }
+
+    /// The learner's copy of the lab, where steps run.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.entry.dir
+    }
+
+    fn step(&self, id: &str) -> Result<&Step, RunError> {
+        self.entry
+            .lab
+            .steps
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| RunError::UnknownStep(id.to_owned()))
+    }
+
+    /// Starts a step, as the page's Run button does.
+    pub fn start(&self, step: &str) -> Result<(), RunError> {
+        start(&self.slots, &self.entry, self.step(step)?)
+    }
+
+    /// Stops a running step and everything it started.
+    pub fn cancel(&self, step: &str) -> Result<(), RunError> {
+        cancel(&self.entry, self.step(step)?)
+    }
+
+    /// Whether the step runs now.
+    pub fn is_running(&self, step: &str) -> bool {
+        lock(&self.entry.steps)
+            .by_id
+            .get(step)
+            .is_some_and(|s| s.running.is_some())
+    }
+
+    /// Waits until the step no longer runs, then says how its last command
+    /// ended (`None` if it never ran).
+    pub async fn wait(&self, step: &str) -> Option<ExitInfo> {
+        loop {
+            let exited = self.entry.exited.notified();
+            {
+                let steps = lock(&self.entry.steps);
+                let run = steps.by_id.get(step);
+                if run.is_none_or(|r| r.running.is_none()) {
+                    return run.and_then(|r| r.last_exit.clone());
+                }
+            }
+            exited.await;
+        }
+    }
+
+    /// The output kept from the step's latest run (its cleanup's, after a
+    /// reset), oldest first, and how many older lines were dropped.
+    pub fn output(&self, step: &str) -> (Vec<OutputLine>, u64) {
+        lock(&self.entry.steps)
+            .by_id
+            .get(step)
+            .map(|r| (r.output.lines.iter().cloned().collect(), r.output.dropped))
+            .unwrap_or_default()
+    }
+
+    /// Runs the step's check once, as the page's refresh does: whether it
+    /// passed and what it found. `None` when the step has no check.
+    pub async fn check(&self, step: &str) -> Option<(bool, String)> {
+        let check = self.step(step).ok()?.check.as_ref()?;
+        Some(crate::checks::run_check(check, &self.entry.dir).await)
+    }
+
+    /// Resets the lab, as the page's Reset does, and waits until it is done:
+    /// every run stopped with its process group, then every `cleanup` run.
+    /// Returns the ids of the steps whose cleanup ran.
+    pub async fn reset(&self) -> Result<Vec<String>, RunError> {
+        let (ids, work) = reset(&self.slots, &self.entry)?;
+        work.await;
+        Ok(ids)
+    }
+
+    /// How the step's last cleanup ended, after a reset.
+    pub fn last_exit(&self, step: &str) -> Option<ExitInfo> {
+        lock(&self.entry.steps)
+            .by_id
+            .get(step)
+            .and_then(|r| r.last_exit.clone())
+    }
+
+    /// Processes still alive in the process groups of the commands this
+    /// runner started: after a reset there must be none.
+    pub fn leftovers(&self) -> Vec<crate::proc::Leftover> {
+        let groups = lock(&self.entry.steps).groups.clone();
+        crate::proc::members_of(&groups)
+    }
+
+    /// Stops every run (shutdown, or a follower that gives up).
+    pub async fn stop_all(&self) {
+        stop_all(&[&self.entry]).await;
     }
 }
 

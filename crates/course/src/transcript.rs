@@ -1,0 +1,127 @@
+//! Normalising a step's output into a transcript a chapter can quote: no
+//! trace of the machine it ran on, and what varies from run to run masked.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// Where a learner's copy of lab `ID` lives, as the book shows it.
+pub fn learner_dir(lab: &str) -> String {
+    format!("~/mlops-course/labs/{lab}")
+}
+
+/// (pattern, replacement): what varies between runs of the same step.
+static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        // Terminal colours and cursor moves.
+        (r"\x1b\[[0-9;?]*[A-Za-z]", ""),
+        // ISO 8601 timestamps, with or without a zone.
+        (
+            r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
+            "<timestamp>",
+        ),
+        // Clock times as loggers print them.
+        (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<time>"),
+        // UUIDs, then run ids, digests and container ids.
+        (
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            "<id>",
+        ),
+        (r"\b[0-9a-f]{12,64}\b", "<id>"),
+        // How long something took: "in 1.23s", "in 345ms", "took 2.1 s".
+        (
+            r"\b(in|took|after) \d+(?:\.\d+)?\s?(?:ms|µs|us|s|seconds|secs?|m|min)\b",
+            "$1 <duration>",
+        ),
+        // Process ids in server logs: "process [12345]", "pid 12345", "PID: 12345".
+        (r"(?i)\b(process \[|pid[:= ]\s*)\d+", "$1<pid>"),
+    ]
+    .into_iter()
+    .filter_map(|(p, r)| Regex::new(p).ok().map(|re| (re, r)))
+    .collect()
+});
+
+/// Normalises `text`: the learner's copy at `dir` shown as
+/// `~/mlops-course/labs/ID`, the course checkout and the home folder
+/// replaced, the host's name removed, and timestamps, ids, durations and
+/// process ids masked. Trailing spaces go too.
+pub fn normalise(text: &str, dir: &Path, lab: &str, course_root: &Path) -> String {
+    let mut out = text.to_owned();
+    let mut places: Vec<(String, String)> = Vec::new();
+    for d in [dir.to_path_buf(), dir.canonicalize().unwrap_or_default()] {
+        if !d.as_os_str().is_empty() {
+            places.push((d.display().to_string(), learner_dir(lab)));
+        }
+        if let Some(parent) = d.parent().filter(|p| p.as_os_str().len() > 1) {
+            places.push((parent.display().to_string(), "~/mlops-course/labs".into()));
+        }
+    }
+    if course_root.as_os_str().len() > 1 {
+        places.push((
+            course_root.display().to_string(),
+            "~/mlops-course/course".into(),
+        ));
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        places.push((home.to_string_lossy().into_owned(), "~".into()));
+    }
+    // Longest first, so a folder inside another is replaced as a whole.
+    places.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    for (from, to) in &places {
+        out = out.replace(from.as_str(), to);
+    }
+    if let Some(host) = hostname().filter(|h| h.len() > 2 && h != "localhost") {
+        out = out.replace(&host, "HOST");
+    }
+    for (re, with) in MASKS.iter() {
+        out = re.replace_all(&out, *with).into_owned();
+    }
+    let mut lines: Vec<&str> = out.lines().map(str::trim_end).collect();
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    let mut joined = lines.join("\n");
+    joined.push('\n');
+    joined
+}
+
+fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| h.trim().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_the_learners_and_what_varies_is_masked() {
+        let dir = Path::new("/tmp/course-follow-abc123/model-serving");
+        let text = "\x1b[32mwrote /tmp/course-follow-abc123/model-serving/model/model.joblib\x1b[0m\n\
+                    Installed 80 packages in 345ms\n\
+                    run 0f1e2d3c4b5a69788796a5b4c3d2e1f0 at 2026-12-06T20:01:02.123Z   \n\
+                    INFO:     Started server process [12345]\n\
+                    10 passed in 3.21s\n\n\n";
+        let got = normalise(text, dir, "model-serving", Path::new("/srv/checkout"));
+        assert_eq!(
+            got,
+            "wrote ~/mlops-course/labs/model-serving/model/model.joblib\n\
+             Installed 80 packages in <duration>\n\
+             run <id> at <timestamp>\n\
+             INFO:     Started server process [<pid>]\n\
+             10 passed in <duration>\n"
+        );
+    }
+
+    #[test]
+    fn figures_that_are_the_output_stay() {
+        let text = "test accuracy 0.978\nthroughput 812.4 req/s, p50 3.1 ms\n";
+        assert_eq!(
+            normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
+            text
+        );
+    }
+}
