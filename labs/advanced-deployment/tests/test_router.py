@@ -182,10 +182,12 @@ def test_shadow_answers_are_logged_and_compared(
         assert record["agree"] == (record["shadow"]["class_name"] == live["class_name"])
         assert "variant" not in record["shadow"] or record["shadow"]["variant"] == "shadow"
 
-    assert report.main([str(log)]) == 0
+    saved = tmp_path / "shadow-report.txt"
+    assert report.main([str(log), "--save", str(saved)]) == 0
     out = capsys.readouterr().out
     assert "shadow copies: 60, compared: 60" in out
     assert f"agreement: {stats['agreed'] / 60:.2%}" in out
+    assert saved.read_text() == out
 
 
 # --- canary ------------------------------------------------------------------

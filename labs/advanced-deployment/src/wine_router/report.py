@@ -2,6 +2,8 @@
 where they disagreed, how often it failed and how slow it was.
 
     uv run python -m wine_router.report shadow.jsonl
+
+With `--save FILE` the summary is also written to FILE.
 """
 
 from __future__ import annotations
@@ -40,23 +42,28 @@ def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path, nargs="?", default=Path("shadow.jsonl"))
+    parser.add_argument("--save", type=Path, metavar="FILE", help="also write the summary to FILE")
     args = parser.parse_args(argv)
     if not args.log.is_file():
         print(f"{args.log}: no such file; send traffic through a router with a [shadow] table")
         return 1
-    lines = args.log.read_text(encoding="utf-8").splitlines()
-    s = summarise([json.loads(line) for line in lines if line.strip()])
-    print(f"shadow copies: {s['copies']}, compared: {s['compared']}")
+    records = args.log.read_text(encoding="utf-8").splitlines()
+    s = summarise([json.loads(line) for line in records if line.strip()])
+    out = [f"shadow copies: {s['copies']}, compared: {s['compared']}"]
     for (live, shadow), count in s["versions"].most_common():
-        print(f"  live model_version {live} vs shadow model_version {shadow}: {count}")
+        out.append(f"  live model_version {live} vs shadow model_version {shadow}: {count}")
     if s["agreement"] is not None:
-        print(f"agreement: {s['agreement']:.2%} ({s['agreed']} of {s['compared']})")
+        out.append(f"agreement: {s['agreement']:.2%} ({s['agreed']} of {s['compared']})")
     for (live, shadow), count in s["disagreements"].most_common():
-        print(f"  live said {live}, shadow said {shadow}: {count}")
+        out.append(f"  live said {live}, shadow said {shadow}: {count}")
     for error, count in s["failed"].most_common():
-        print(f"failed: {count} ({error})")
+        out.append(f"failed: {count} ({error})")
     if s["p50_ms"] is not None:
-        print(f"shadow latency: p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms")
+        out.append(f"shadow latency: p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms")
+    summary = "\n".join(out)
+    print(summary)
+    if args.save is not None:
+        args.save.write_text(summary + "\n", encoding="utf-8")
     return 0
 
 

@@ -63,7 +63,7 @@ class ShadowRunner:
                 await task
 
     async def drain(self, timeout_s: float = 10.0) -> None:
-        """Wait until every queued copy is handled (tests and the lab's report use it)."""
+        """Wait until every queued copy is handled (tests and the traffic command use it)."""
         await asyncio.wait_for(self.queue.join(), timeout_s)
 
     def stats(self) -> dict[str, Any]:

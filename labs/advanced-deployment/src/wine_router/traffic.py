@@ -10,13 +10,18 @@ make some mistakes and the requests differ. The report shows:
   promises, with the 99.9 % range a correct assignment lands in;
 - stickiness: the first 50 users ask again and must get the same variant;
 - in an A/B test with two variants, each one's accuracy (the true class is
-  known here) and a two-proportion z-test of the difference.
+  known here) and a two-proportion z-test of the difference;
+- with a shadow, what the router's shadow did, once it has handled every
+  copy (so a shadow report read afterwards sees them all).
+
+With `--save FILE` the report is also written to FILE, to compare runs later.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import httpx2
 import numpy as np
@@ -45,10 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--prefix", default="user", help="user ids are <prefix>-0, <prefix>-1, ...")
+    parser.add_argument("--save", type=Path, metavar="FILE", help="also write the report to FILE")
     args = parser.parse_args(argv)
 
     with httpx2.Client(base_url=args.url, timeout=10) as client:
-        weights: dict[str, float] = client.get("/admin/status").raise_for_status().json()["weights"]
+        status = client.get("/admin/status").raise_for_status().json()
+        weights: dict[str, float] = status["weights"]
         assigned: dict[str, str] = {}
         correct: dict[str, int] = defaultdict(int)
         versions: dict[str, str] = {}
@@ -74,31 +81,46 @@ def main(argv: list[str] | None = None) -> int:
             response = client.post("/predict", json=wine, headers={"X-User-Id": user})
             sticky += response.headers.get("x-variant") == assigned[user]
 
+        # Shadow copies are sent after the answers; wait for the last ones.
+        shadow = None
+        if status["shadow"] is not None:
+            shadow = client.post("/admin/shadow/drain", timeout=30).raise_for_status().json()
+
     counts = Counter(assigned.values())
     total = sum(weights.values())
     n = len(assigned)
-    print(f"split of {n} users (weights {weights}):")
+    lines = [f"split of {n} users (weights {weights}):"]
     for name, weight in weights.items():
         expected = weight / total
         low, high = share_interval(n, expected)
         share = counts[name] / n
         verdict = "ok" if low <= share <= high else "OUTSIDE the expected range"
-        print(
+        lines.append(
             f"  {name:8} {counts[name]:6} users  {share:7.2%}  expected {expected:7.2%} "
             f"(99.9 % range {max(low, 0):.2%}-{min(high, 1):.2%})  {verdict}"
             f"  model_version {versions.get(name, '-')}"
         )
-    print(f"sticky: {sticky} of {again} users got the same variant again")
+    lines.append(f"sticky: {sticky} of {again} users got the same variant again")
     if failures:
-        print(f"failed requests by status: {dict(failures)}")
+        lines.append(f"failed requests by status: {dict(failures)}")
     live = [v for v in weights if counts[v]]
     if len(live) == 2:
         a, b = live
         test = two_proportion_ztest(correct[a], counts[a], correct[b], counts[b])
-        print(
+        lines.append(
             f"accuracy: {a} {test.rate_a:.2%}, {b} {test.rate_b:.2%}; "
             f"two-proportion z = {test.z:.2f}, p = {test.p_value:.3f}"
         )
+    if shadow is not None:
+        lines.append(
+            f"shadow {shadow['variant']}: {shadow['sent']} copies sent, {shadow['agreed']} agreed, "
+            f"{shadow['disagreed']} disagreed, {shadow['failed']} failed, "
+            f"{shadow['dropped']} dropped (totals since the router started)"
+        )
+    report = "\n".join(lines)
+    print(report)
+    if args.save is not None:
+        args.save.write_text(report + "\n", encoding="utf-8")
     return 0 if not failures and sticky == again else 1
 
 
