@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
 """Check that this machine has every tool the MLOps course uses.
 
-    python3 check_workstation.py               # every tool, for the whole course
-    python3 check_workstation.py --module 3    # only what modules 00-03 need
-    python3 check_workstation.py --os macos    # print another system's install hints
+    python3 check_workstation.py                      # what module 00 needs; the rest is listed
+    python3 check_workstation.py --module 3           # what modules 00-03 need
+    python3 check_workstation.py --module 9           # the whole course
+    python3 check_workstation.py --os macos           # another system's install hints
+    python3 check_workstation.py --save report.txt    # also write the report to a file
 
 For each tool it runs the tool's own version command, takes the first version
 number in what the command prints, and compares it with the course's minimum:
 the same rule the checks on the course pages use. It prints one table row per
-tool with an install hint for your system, and exits with 1 when a tool that
-the chosen modules need is missing, too old or not working, 0 otherwise.
+tool with a hint for your system: how to install, start or upgrade it.
+
+It exits with 1 when a tool that the chosen modules need is missing, too old
+or not working, 0 otherwise. Tools of later modules are checked and reported
+the same way, but they never make the exit code 1: you install them when you
+get there.
 
 Standard library only, so it runs before anything else is installed. It also
 starts on a Python older than the course's 3.11 (3.8 or later), so an old
@@ -39,6 +45,9 @@ FAILED = "FAILED"  # on PATH, but the command exits with an error or hangs
 
 SYSTEMS = ("linux", "macos", "wsl", "windows")
 
+# The course's modules are 00 to 09.
+LAST_MODULE = 9
+
 DIGITS = "0123456789"
 
 WINDOWS_HINT = (
@@ -58,13 +67,26 @@ class Tool:
     minimum: str
     # The first module of the course whose lab needs this tool.
     module: int
-    # Install hints for "linux", "macos" and "wsl".
+    # Install hints for "linux", "macos" and "wsl": shown when the tool is
+    # missing, and for any other problem that has no hint of its own below.
     hints: dict[str, str]
+    # Shown instead when the tool runs but reports a version below the minimum.
+    upgrade_hints: dict[str, str] | None = None
+    # Shown instead when the tool is there but its version command fails.
+    failed_hints: dict[str, str] | None = None
 
     @property
     def command(self) -> str:
         return " ".join((self.executables[0], *self.args))
 
+
+DOCKER_INSTALL = {
+    "linux": "install Docker Engine from Docker's apt repository: "
+    "https://docs.docker.com/engine/install/",
+    "macos": "install Docker Desktop: https://docs.docker.com/desktop/",
+    "wsl": "install Docker Desktop for Windows and turn on "
+    "Settings > Resources > WSL integration for your distribution",
+}
 
 TOOLS = (
     Tool(
@@ -111,28 +133,34 @@ TOOLS = (
         args=("--version",),
         minimum="25.0",
         module=1,
-        hints={
-            "linux": "install Docker Engine from Docker's apt repository: "
-            "https://docs.docker.com/engine/install/",
-            "macos": "install Docker Desktop: https://docs.docker.com/desktop/",
-            "wsl": "install Docker Desktop for Windows and turn on "
-            "Settings > Resources > WSL integration for your distribution",
-        },
+        hints=DOCKER_INSTALL,
     ),
     Tool(
         # The client can talk to the engine: `docker --version` alone passes
-        # while the daemon is stopped.
+        # while the daemon is stopped. Each way this row can fail has its own
+        # fix: no docker command (install Docker), no answer (start the
+        # engine), an answer from an engine older than 25 (upgrade it).
         name="docker engine",
         executables=("docker",),
         args=("version", "--format", "{{.Server.Version}}"),
         minimum="25.0",
         module=1,
-        hints={
+        hints=DOCKER_INSTALL,
+        failed_hints={
             "linux": "start it: sudo systemctl start docker; without sudo: "
             "sudo usermod -aG docker $USER, then log out and in",
             "macos": "start Docker Desktop (open -a Docker) and wait until it is running",
             "wsl": "start Docker Desktop on Windows; check its WSL integration "
             "is on for this distribution",
+        },
+        upgrade_hints={
+            "linux": "the engine is too old: upgrade Docker Engine from Docker's apt repository "
+            "(sudo apt update && sudo apt install docker-ce docker-ce-cli, see "
+            "https://docs.docker.com/engine/install/); a distribution's docker.io is often older",
+            "macos": "the engine is too old: update Docker Desktop "
+            "(its menu: Check for updates), then restart it",
+            "wsl": "the engine is too old: update Docker Desktop on Windows "
+            "(its menu: Check for updates), then restart it",
         },
     ),
     Tool(
@@ -296,24 +324,57 @@ def this_system() -> str:
     return "linux"
 
 
-def hint_for(tool: Tool, system: str) -> str:
-    return WINDOWS_HINT if system == "windows" else tool.hints[system]
+def hint_for(result: Result, system: str) -> str:
+    """What to do about a row: install, start or upgrade, for `system`."""
+    if result.status == OK:
+        return ""
+    if system == "windows":
+        return WINDOWS_HINT
+    tool = result.tool
+    hints = tool.hints
+    if result.status == TOO_OLD and tool.upgrade_hints:
+        hints = tool.upgrade_hints
+    elif result.status == FAILED and tool.failed_hints:
+        hints = tool.failed_hints
+    return hints[system]
 
 
-def report(results: list[Result], system: str, module: int | None) -> tuple[str, int]:
-    """The table and summary to print, and the exit code."""
-    headers = ("tool", "found", "minimum", "status", "needed from", "install hint")
+def scope_name(module: int) -> str:
+    if module == 0:
+        return "module 00"
+    if module == LAST_MODULE:
+        return "the whole course"
+    return f"modules 00-{module:02d}"
+
+
+def report(results: list[Result], system: str, module: int) -> tuple[str, int]:
+    """The table and summary to print, and the exit code.
+
+    Only tools that modules 00 to `module` need can make the exit code 1;
+    the others are reported as `(later)` and listed under their module.
+    """
+    headers = ("tool", "found", "minimum", "status", "needed from", "hint")
     rows = []
     problems = []
+    later: dict[int, list[str]] = {}
     for r in results:
-        needed = module is None or r.tool.module <= module
+        needed = r.tool.module <= module
         status = r.status if needed or r.status == OK else f"{r.status} (later)"
-        hint = "" if r.status == OK else hint_for(r.tool, system)
         rows.append(
-            (r.tool.name, r.found, r.tool.minimum, status, f"module {r.tool.module:02d}", hint)
+            (
+                r.tool.name,
+                r.found,
+                r.tool.minimum,
+                status,
+                f"module {r.tool.module:02d}",
+                hint_for(r, system),
+            )
         )
-        if needed and r.status != OK:
-            problems.append(r)
+        if r.status != OK:
+            if needed:
+                problems.append(r)
+            else:
+                later.setdefault(r.tool.module, []).append(r.tool.name)
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers) - 1)]
 
     def line(cells: tuple[str, ...]) -> str:
@@ -322,11 +383,8 @@ def report(results: list[Result], system: str, module: int | None) -> tuple[str,
         padded = [cells[i].ljust(widths[i]) for i in range(len(widths))]
         return "  ".join((*padded, cells[-1])).rstrip()
 
-    if module is None:
-        scope = "the whole course"
-    else:
-        scope = f"module {module:02d}" if module == 0 else f"modules 00-{module:02d}"
-    out = [f"Workstation check for {scope} (install hints for {system})", ""]
+    scope = scope_name(module)
+    out = [f"Workstation check for {scope} (hints for {system})", ""]
     out += [line(headers), *(line(row) for row in rows)]
     details = [f"  {r.tool.name} ({r.tool.command}): {r.detail}" for r in results if r.detail]
     if details:
@@ -335,9 +393,12 @@ def report(results: list[Result], system: str, module: int | None) -> tuple[str,
     if problems:
         names = ", ".join(r.tool.name for r in problems)
         out.append(f"{len(problems)} of {len(results)} tools need attention: {names}")
-        return "\n".join(out), 1
-    out.append(f"Ready: every tool {scope} needs is installed and recent enough.")
-    return "\n".join(out), 0
+    else:
+        out.append(f"Ready: every tool {scope} needs is installed and recent enough.")
+    for first in sorted(later):
+        names = ", ".join(later[first])
+        out.append(f"Before module {first:02d}: {names} (see the hints above).")
+    return "\n".join(out), 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,15 +408,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--module",
         type=int,
-        choices=range(10),
+        choices=range(LAST_MODULE + 1),
+        default=0,
         metavar="N",
-        help="check only the tools that modules 00 to N need (0-9); the others are listed",
+        help="fail only for tools that modules 00 to N need (0-9, default 0); "
+        "tools of later modules are still checked and listed",
     )
     parser.add_argument(
         "--os",
         choices=SYSTEMS,
         default=None,
-        help="print the install hints of this system instead of the one detected",
+        help="print the hints of this system instead of the one detected",
+    )
+    parser.add_argument(
+        "--save",
+        metavar="FILE",
+        help="also write the report to FILE, to keep or to attach when you ask for help",
     )
     args = parser.parse_args(argv)
     # None when PATH is unset: shutil.which then uses the system default.
@@ -363,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     results = [check_tool(tool, path) for tool in TOOLS]
     text, code = report(results, args.os or this_system(), args.module)
     print(text)
+    if args.save:
+        with open(args.save, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
     return code
 
 

@@ -18,7 +18,9 @@ from check_workstation import (
     OK,
     TOO_OLD,
     TOOLS,
+    Result,
     check_tool,
+    hint_for,
     main,
 )
 from conftest import FakePath
@@ -31,7 +33,7 @@ def rows(output: str) -> dict[str, list[str]]:
     """The table's rows by tool name: [found, minimum, status, needed from, hint]."""
     lines = output.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("tool "))
-    columns = ("found", "minimum", "status", "needed from", "install hint")
+    columns = ("found", "minimum", "status", "needed from", "hint")
     starts = [lines[header].index(column) for column in columns]
     table = {}
     for line in lines[header + 1 :]:
@@ -45,7 +47,7 @@ def rows(output: str) -> dict[str, list[str]]:
 
 def test_every_tool_found_and_recent(fake_path: FakePath, capsys: pytest.CaptureFixture) -> None:
     fake_path.add_healthy()
-    assert main([]) == 0
+    assert main(["--module", "9"]) == 0
     out = capsys.readouterr().out
     table = rows(out)
     assert list(table) == [tool.name for tool in TOOLS]
@@ -65,7 +67,7 @@ def test_a_missing_tool_fails_the_check_and_says_how_to_install_it(
 ) -> None:
     fake_path.add_healthy()
     fake_path.remove("kind")
-    assert main(["--os", "macos"]) == 1
+    assert main(["--os", "macos", "--module", "5"]) == 1
     out = capsys.readouterr().out
     kind = rows(out)["kind"]
     assert kind[0] == "-"
@@ -80,7 +82,7 @@ def test_a_tool_below_the_minimum_is_too_old(
 ) -> None:
     fake_path.add_healthy()
     fake_path.add("helm", 'printf "v3.16.1+g5a5449d\\n"')
-    assert main(["--os", "linux"]) == 1
+    assert main(["--os", "linux", "--module", "9"]) == 1
     helm = rows(capsys.readouterr().out)["helm"]
     assert helm[:3] == ["3.16.1", "4.0", TOO_OLD]
     assert "get-helm-4" in helm[4]
@@ -91,7 +93,7 @@ def test_output_without_a_version_number_is_reported(
 ) -> None:
     fake_path.add_healthy()
     fake_path.add("kubectl", 'printf "Client Version: unknown\\n"')
-    assert main([]) == 1
+    assert main(["--module", "9"]) == 1
     out = capsys.readouterr().out
     assert rows(out)["kubectl"][2] == NO_VERSION
     assert "kubectl (kubectl version --client): printed: Client Version: unknown" in out
@@ -114,7 +116,7 @@ Is the docker daemon running?\\n" >&2
   compose) printf "docker: unknown command: docker compose\\n\\n" >&2; exit 1 ;;
 esac""",
     )
-    assert main(["--os", "wsl"]) == 1
+    assert main(["--os", "wsl", "--module", "1"]) == 1
     out = capsys.readouterr().out
     table = rows(out)
     assert table["docker"][2] == OK
@@ -127,6 +129,57 @@ esac""",
         "Is the docker daemon running?"
     ) in out
     assert "exit code 1: docker: unknown command: docker compose" in out
+
+
+def test_an_engine_older_than_the_minimum_is_told_to_upgrade_not_to_start(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # A Debian 12 `docker.io` engine answers, but with version 20.10.
+    fake_path.add_healthy()
+    fake_path.add(
+        "docker",
+        """case "$1" in
+  --version) printf "Docker version 28.2.2, build e6534b4\\n" ;;
+  version) printf "20.10.24+dfsg1\\n" ;;
+  compose) printf "Docker Compose version v2.39.1\\n" ;;
+esac""",
+    )
+    for system, expected in [
+        ("linux", "upgrade Docker Engine"),
+        ("macos", "update Docker Desktop"),
+        ("wsl", "update Docker Desktop on Windows"),
+    ]:
+        assert main(["--os", system, "--module", "1"]) == 1
+        engine = rows(capsys.readouterr().out)["docker engine"]
+        assert engine[:3] == ["20.10.24", "25.0", TOO_OLD]
+        assert engine[4].startswith("the engine is too old"), engine[4]
+        assert expected in engine[4]
+
+
+def test_each_problem_gets_its_own_kind_of_hint() -> None:
+    # No docker at all: install it (not "start it"); no answer: start it.
+    engine = TOOL["docker engine"]
+    assert "install Docker Engine" in hint_for(Result(engine, MISSING), "linux")
+    assert "systemctl start docker" in hint_for(Result(engine, FAILED), "linux")
+    assert "too old" in hint_for(Result(engine, TOO_OLD, found="20.10.24"), "linux")
+    assert hint_for(Result(engine, OK, found="28.2.2"), "linux") == ""
+    # Tools without upgrade hints fall back to their install hint.
+    assert hint_for(Result(TOOL["kind"], TOO_OLD), "macos") == "brew install kind"
+
+
+def test_tools_of_later_modules_are_reported_but_never_fail_the_check(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # Week 1: Python, uv and git only, no Docker, no Kubernetes tools.
+    fake_path.add_healthy("python3", "uv", "git")
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    table = rows(out)
+    assert table["docker engine"][2] == f"{MISSING} (later)"
+    assert table["helm"][2] == f"{MISSING} (later)"
+    assert "Ready: every tool module 00 needs is installed and recent enough." in out
+    assert "Before module 01: docker, docker engine, docker compose" in out
+    assert "Before module 05: kubectl, kind, helm" in out
 
 
 def test_a_hanging_tool_is_stopped(fake_path: FakePath, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,25 +240,46 @@ def test_hints_follow_the_system(
 
 def test_every_tool_has_a_hint_for_each_system() -> None:
     for tool in TOOLS:
-        assert set(tool.hints) == {"linux", "macos", "wsl"}, tool.name
-        assert all(hint.strip() for hint in tool.hints.values()), tool.name
+        for hints in (tool.hints, tool.upgrade_hints, tool.failed_hints):
+            if hints is None:
+                continue
+            assert set(hints) == {"linux", "macos", "wsl"}, tool.name
+            assert all(hint.strip() for hint in hints.values()), tool.name
 
 
 def test_the_script_runs_as_a_program(fake_path: FakePath) -> None:
     """`python3 check_workstation.py` with the stubs: exit code and table."""
     fake_path.add_healthy()
     fake_path.remove("helm")
-    proc = subprocess.run(
-        [sys.executable, str(LAB / "check_workstation.py"), "--os", "linux"],
-        capture_output=True,
-        text=True,
-        env={"PATH": str(fake_path.folder)},
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 1, proc.stderr
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(LAB / "check_workstation.py"), "--os", "linux", *args],
+            capture_output=True,
+            text=True,
+            env={"PATH": str(fake_path.folder)},
+            timeout=60,
+            check=False,
+        )
+
+    proc = run()
+    assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
+    assert rows(proc.stdout)["helm"][2] == f"{MISSING} (later)"
+    proc = run("--module", "5")
+    assert proc.returncode == 1, proc.stderr
     assert rows(proc.stdout)["helm"][2] == MISSING
+
+
+def test_save_writes_the_report_it_prints(
+    fake_path: FakePath, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    fake_path.add_healthy()
+    saved = tmp_path / "report.txt"
+    assert main(["--save", str(saved)]) == 0
+    printed = capsys.readouterr().out
+    assert saved.read_text(encoding="utf-8") == printed
+    assert "Ready:" in printed
 
 
 def test_the_real_python_running_these_tests_passes() -> None:
