@@ -119,7 +119,21 @@ def test_scrapes_are_not_counted_as_traffic(client: TestClient) -> None:
     for _ in range(3):
         client.get("/metrics")
     samples = scrape(client)
-    assert "wine_api_requests_total" not in samples  # no request yet but the scrapes
+    # No request yet but the scrapes: only the expected series, all at 0.
+    assert {ls["route"] for ls, _ in samples["wine_api_requests_total"]} == {
+        "/predict",
+        "/predict/batch",
+    }
+    assert all(v == 0 for _, v in samples["wine_api_requests_total"])
+
+
+def test_the_prediction_routes_series_exist_at_zero_before_any_request(
+    client: TestClient,
+) -> None:
+    samples = scrape(client)
+    for route in ("/predict", "/predict/batch"):
+        for status in ("200", "422"):
+            assert value(samples, "wine_api_requests_total", route=route, status=status) == 0
 
 
 def test_an_unhandled_exception_is_counted_as_a_500(

@@ -304,6 +304,11 @@ def create_app(
         )
         return BatchResponse(model_version=model.version, predictions=predictions)
 
+    # The answers clients of the prediction routes get, at 0 from the start
+    # (see ApiMetrics.expect); other statuses appear with their first request.
+    for route in ("/predict", "/predict/batch"):
+        metrics.expect("POST", route, ("200", "422"))
+
     return app
 
 

@@ -115,6 +115,18 @@ class ApiMetrics:
         if drift_report is not None:
             self.registry.register(DriftReportCollector(drift_report))
 
+    def expect(self, method: str, route: str, statuses: tuple[str, ...] = ("200",)) -> None:
+        """Create the request series a route is expected to have, at 0, before
+        its first request.
+
+        rate() and increase() compare two samples of a series. A counter that
+        appears with its first increment hides the requests that made it
+        appear: a burst right after startup, all counted before the first
+        scrape that sees it, reads as a rate of 0.
+        """
+        for status in statuses:
+            self.requests.labels(method=method, route=route, status=status)
+
     def model_loaded(self, version: str, class_names: list[str]) -> None:
         self.model_info.clear()
         self.model_info.labels(model_version=version).set(1)

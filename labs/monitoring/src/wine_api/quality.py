@@ -5,6 +5,9 @@ Run it from the lab folder, after sending traffic:
 
     uv run python -m wine_api.quality --log logs/api.log --labels data/labels.jsonl
 
+With --report PATH it also writes the numbers as JSON, for a dashboard or
+a job that compares them over time.
+
 Labels come late and only for some predictions, so report two numbers
 together: the accuracy over the predictions that have a label, and the
 coverage (how many of the predictions that is). An accuracy over 3 % of
@@ -69,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", type=Path, default=Path("logs/api.log"))
     parser.add_argument("--labels", type=Path, default=Path("data/labels.jsonl"))
+    parser.add_argument("--report", type=Path, help="also write the numbers to this JSON file")
     args = parser.parse_args(argv)
 
     with args.log.open(encoding="utf-8") as log, args.labels.open(encoding="utf-8") as labels:
@@ -79,6 +83,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("accuracy:           unknown (no label yet)")
     else:
         print(f"accuracy:           {quality.accuracy:.3f} ({quality.correct}/{quality.labelled})")
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "predictions": quality.predictions,
+            "labelled": quality.labelled,
+            "correct": quality.correct,
+            "coverage": quality.coverage,
+            "accuracy": quality.accuracy,
+        }
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"report written to {args.report}")
     return 0
 
 
