@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from live import free_port
@@ -33,14 +35,27 @@ def latencies(report: str) -> dict[str, float]:
 
 
 @pytest.mark.live
-def test_against_the_real_api(live_api: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = loadtest.main(["--url", live_api, "--requests", "60", "--concurrency", "4"])
+def test_against_the_real_api(
+    live_api: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "loadtest.json"
+    code = loadtest.main(
+        ["--url", live_api, "--requests", "60", "--concurrency", "4", "--json", str(out)]
+    )
     report = capsys.readouterr().out
     assert code == 0, report
     assert "requests    60 at concurrency 4, 0 failed" in report
     assert "status      200: 60" in report
     ms = latencies(report)
     assert 0 < ms["p50"] <= ms["p95"] <= ms["p99"] <= ms["max"]
+    # The JSON holds the same numbers as the printed report.
+    data = json.loads(out.read_text())
+    assert data["target"] == f"{live_api}/predict"
+    assert (data["requests"], data["failed"], data["concurrency"]) == (60, 0, 4)
+    assert data["status"] == {"200": 60}
+    assert data["stopped_early"] is False
+    assert data["latency_ms"] == pytest.approx(ms, abs=0.051)
+    assert data["throughput_rps"] > 0
 
 
 @pytest.mark.live
@@ -75,6 +90,29 @@ def test_connection_errors_are_counted_and_fail_the_run(
     assert "ConnectionRefusedError: 5" in report
     assert "latency" not in report  # no successful request to measure
     assert "throughput  0.0 successful requests/s" in report
+
+
+def test_json_report_is_written_when_requests_fail(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    out = tmp_path / "loadtest.json"
+    assert loadtest.main(["--url", url, "-n", "3", "-c", "1", "--json", str(out)]) == 1
+    data = json.loads(out.read_text())
+    assert data["target"] == f"{url}/predict"
+    assert (data["requests"], data["failed"]) == (3, 3)
+    assert data["status"] == {"ConnectionRefusedError": 3}
+    assert data["latency_ms"] is None  # no successful request to measure
+    assert data["throughput_rps"] == 0.0
+    assert list(tmp_path.iterdir()) == [out]  # no partial file left behind
+
+
+def test_json_report_names_the_batch_endpoint(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    out = tmp_path / "report.json"
+    args = ["--url", url + "/", "-n", "1", "-c", "1", "--batch-size", "5", "--json", str(out)]
+    assert loadtest.main(args) == 1
+    data = json.loads(out.read_text())
+    assert data["target"] == f"{url}/predict/batch"
+    assert data["batch_size"] == 5
 
 
 class _Unavailable(BaseHTTPRequestHandler):

@@ -4,6 +4,9 @@ Run it against a running API (either app: the endpoints are the same):
 
     uv run python -m wine_api.loadtest --url http://127.0.0.1:8000 --requests 2000 --concurrency 8
 
+Add `--json loadtest.json` to also write the numbers as JSON, for a script,
+a CI job or a comparison between runs.
+
 Each of C worker threads keeps one HTTP/1.1 connection open and sends its
 next request as soon as the previous answer arrived (a closed loop, like C
 busy clients). It prints the throughput, latency percentiles and the count
@@ -20,11 +23,14 @@ import argparse
 import http.client
 import json
 import math
+import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from wine_api.schemas import EXAMPLE_WINE
@@ -151,6 +157,37 @@ def report(result: Result, url: str, concurrency: int, batch_size: int) -> str:
     return "\n".join(lines)
 
 
+def summary(result: Result, url: str, concurrency: int, batch_size: int) -> dict[str, Any]:
+    """The report's numbers as a JSON-ready dict (latencies in ms, None when
+    no request succeeded)."""
+    path, _ = request_body(batch_size)
+    ok = len(result.latencies_s)
+    ms = sorted(1000 * s for s in result.latencies_s)
+    return {
+        "target": f"{url.rstrip('/')}{path}",
+        "batch_size": batch_size,
+        "concurrency": concurrency,
+        "requests": result.completed,
+        "failed": result.errors,
+        "stopped_early": result.stopped_early,
+        "duration_s": round(result.elapsed_s, 3),
+        "throughput_rps": round(ok / result.elapsed_s, 1) if result.elapsed_s else 0.0,
+        "latency_ms": (
+            {f"p{p}": round(percentile(ms, p), 1) for p in (50, 95, 99)} | {"max": round(ms[-1], 1)}
+            if ms
+            else None
+        ),
+        "status": dict(sorted(result.outcomes.items())),
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` to `path` whole or not at all: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -173,12 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop after this long")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        metavar="FILE",
+        help="also write the results to FILE as JSON (written even when requests failed)",
+    )
     args = parser.parse_args(argv)
 
     result = run(
         args.url, args.requests, args.concurrency, args.batch_size, args.timeout, args.max_seconds
     )
     print(report(result, args.url, args.concurrency, args.batch_size))
+    if args.json is not None:
+        write_json(args.json, summary(result, args.url, args.concurrency, args.batch_size))
     return 0 if result.errors == 0 and not result.stopped_early else 1
 
 
