@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if shadow is not None:
         lines.append(
-            f"shadow {shadow['variant']}: {shadow['sent']} copies sent, {shadow['agreed']} agreed, "
+            f"shadow variant {shadow['variant']!r}: {shadow['sent']} copies sent, "
+            f"{shadow['agreed']} agreed, "
             f"{shadow['disagreed']} disagreed, {shadow['failed']} failed, "
             f"{shadow['dropped']} dropped (totals since the router started)"
         )
