@@ -30,7 +30,7 @@ def test_each_tool_has_a_step_with_the_checkers_command_and_minimum(
     checks = {
         tuple(shlex.split(step["check"]["command"])): step["check"]
         for step in steps
-        if step["check"].get("min_version")
+        if step.get("check", {}).get("min_version")
     }
     for tool in TOOLS:
         argv = (tool.executables[0], *tool.args)
@@ -41,21 +41,22 @@ def test_each_tool_has_a_step_with_the_checkers_command_and_minimum(
 
 def test_version_steps_run_what_they_check(steps: list[dict[str, Any]]) -> None:
     for step in steps:
-        check = step["check"]
-        if check["kind"] == "command" and check.get("min_version"):
+        check = step.get("check", {})
+        if check.get("kind") == "command" and check.get("min_version"):
             assert step["run"] == check["command"], step["id"]
 
 
 def test_every_check_has_a_hint(steps: list[dict[str, Any]]) -> None:
     for step in steps:
-        assert step["check"].get("hint", "").strip(), step["id"]
+        if "check" in step:
+            assert step["check"].get("hint", "").strip(), step["id"]
 
 
 def test_minimums_are_versions_the_checks_can_read(steps: list[dict[str, Any]]) -> None:
     # min_version is quoted in lab.yaml: unquoted, YAML would read 4.0 as a
     # float and 3.10 as 3.1.
     for step in steps:
-        minimum = step["check"].get("min_version")
+        minimum = step.get("check", {}).get("min_version")
         if minimum is not None:
             assert isinstance(minimum, str), step["id"]
             assert find_version(minimum) == minimum, step["id"]
