@@ -319,10 +319,72 @@ fn the_readme_example_is_a_valid_manifest() {
                 .join("\n")
         )
     });
-    assert_eq!(lab.steps.len(), 2);
+    assert_eq!(lab.steps.len(), 4);
     assert_eq!(lab.files.iter().filter(|f| !f.show).count(), 1);
+    assert_eq!(lab.steps[3].needs, vec![course_labs::Need::Docker]);
+    assert_eq!(lab.steps[3].stops, vec!["serve"]);
     assert!(matches!(
         lab.steps[1].check.as_ref().map(|c| &c.spec),
         Some(CheckSpec::Http { .. })
     ));
+}
+
+#[test]
+fn kill_by_pattern_and_acting_checks_are_refused() {
+    let manifest = GOOD.replace(
+        "    run: echo one\n    check:\n      kind: file\n      path: app.py\n",
+        "    run: uv run uvicorn app:app\n    service: true\n    cleanup: pkill -f \"uvicorn app:app\" || true\n  - id: two\n    title: Two\n    run: echo two\n    check:\n      kind: command\n      command: uv run pytest -q\n  - id: three\n    title: Three\n    run: echo three\n    cleanup: killall uvicorn\n",
+    );
+    let errs = errors(&manifest, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    let has = |needle: &str, line: u64| {
+        errs.iter()
+            .any(|d| d.line == line && d.to_string().contains(needle))
+    };
+    // Every problem at once, each at its own line.
+    assert!(has("`cleanup` command uses `pkill`", 13), "{text:#?}");
+    assert!(has("a check runs `uv run`", 18), "{text:#?}");
+    assert!(has("a check runs `pytest`", 18), "{text:#?}");
+    assert!(has("`cleanup` command uses `killall`", 23), "{text:#?}");
+    assert_eq!(errs.len(), 4, "{text:#?}");
+    // A word that merely contains one is fine.
+    let fine = GOOD.replace("run: echo one", "run: echo skill-pkillers");
+    let (_tmp, dir) = lab_dir("demo", &[("lab.yaml", &fine), ("app.py", "")]);
+    assert!(load_lab(&dir).is_ok());
+}
+
+#[test]
+fn needs_stops_and_rerunnable_are_read_and_checked() {
+    let manifest = GOOD.replace(
+        "    run: echo one\n    check:\n      kind: file\n      path: app.py\n",
+        "    run: sleep 100\n    service: true\n    needs: [docker, kubernetes, docker]\n  - id: two\n    title: Two\n    run: sleep 100\n    service: true\n    stops: [one]\n    rerunnable: true\n",
+    );
+    let (_tmp, dir) = lab_dir("demo", &[("lab.yaml", &manifest), ("app.py", "")]);
+    let lab = load_lab(&dir).expect("loads");
+    use course_labs::Need;
+    assert_eq!(lab.steps[0].needs, vec![Need::Docker, Need::Kubernetes]);
+    assert_eq!(lab.steps[1].stops, vec!["one"]);
+    assert!(lab.steps[1].rerunnable && !lab.steps[0].rerunnable);
+
+    let bad = GOOD.replace(
+        "    run: echo one\n",
+        "    run: echo one\n    needs: [gpu]\n    stops: [one, later]\n",
+    );
+    let errs = errors(&bad, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("unknown need `gpu`") && t.contains("docker, kubernetes, github")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("stops `one`, which is no earlier step")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("stops `later`, which is no earlier step")),
+        "{text:#?}"
+    );
 }
