@@ -17,10 +17,10 @@
 # Why Debian 13 ("trixie") packages on a Debian 12 host: bookworm's docker.io is
 # Engine 20.10, whose built-in Dockerfile frontend rejects
 # `HEALTHCHECK --start-interval` (Engine 25+), which the labs' Dockerfiles and
-# compose file use. trixie's docker.io 26.1, containerd 1.7, docker-cli and
-# docker-buildx need only glibc 2.34, so they run on bookworm's 2.36 as they
-# are. trixie's runc needs glibc 2.38, so runc comes from bookworm (1.1.5,
-# which containerd 1.7 supports). The .deb files are unpacked into
+# compose file use. trixie's docker.io 26.1, containerd 1.7 and docker-cli
+# need only glibc 2.34, so they run on bookworm's 2.36 as they are. trixie's
+# runc needs glibc 2.38, so runc comes from bookworm (1.1.5, which containerd
+# 1.7 supports); buildx comes from testing (see FORKY_PKGS). The .deb files are unpacked into
 # .tools/docker/bin with dpkg-deb -x: nothing is installed on the host except
 # iptables (for this engine's NAT rule), through apt-get.
 #
@@ -49,11 +49,17 @@ TRIXIE_PKGS=(
     "docker.io=26.1.5+dfsg1-*"     # dockerd, docker-proxy
     "docker-cli=26.1.5+dfsg1-*"    # docker (the client, API 1.45)
     "containerd=1.7.24~ds1-*"      # containerd, containerd-shim-runc-v2
-    "docker-buildx=0.13.1+ds1-*"   # BuildKit client: `docker build` and compose builds
-    "tini=0.19.0-*"                # docker-init, for `docker run --init`
+    "tini=0.19.0-3+*"              # docker-init (tini-static), for `docker run --init`; forky's has no static build
 )
 BOOKWORM_PKGS=(
     "runc=1.1.5+ds1-*"             # trixie's runc needs glibc 2.38
+)
+# Compose v5 builds only through buildx 0.17 or later ("compose build requires
+# buildx 0.17.0"); trixie has 0.13. Debian testing ("forky") has 0.29, which
+# also needs only glibc 2.34. Testing moves: when apt-get says this version is
+# not found, bump the pin to the one `apt-cache madison` lists for forky.
+FORKY_PKGS=(
+    "docker-buildx=0.29.1+ds1-*"   # BuildKit client: `docker build` and compose builds
 )
 
 # Subnet of this engine's networks: the default bridge takes the first /24,
@@ -123,13 +129,13 @@ host_packages() {
         "${wanted[@]}" >&2 || die "apt-get install ${wanted[*]} failed"
 }
 
-stamp_text() { printf '%s\n' "${TRIXIE_PKGS[@]}" "${BOOKWORM_PKGS[@]}"; }
+stamp_text() { printf '%s\n' "${TRIXIE_PKGS[@]}" "${BOOKWORM_PKGS[@]}" "${FORKY_PKGS[@]}"; }
 
 install_engine() {
     if [ -x "$BIN/dockerd" ] && [ "$(cat "$BIN/.pins" 2>/dev/null)" = "$(stamp_text)" ]; then
         return 0
     fi
-    log "downloading Docker Engine 26.1 from Debian trixie (runc from bookworm) into .tools/docker"
+    log "downloading Docker Engine 26.1 from Debian trixie (runc from bookworm, buildx from forky) into .tools/docker"
     local apt="$DIR/apt" debs="$DIR/debs" unpack="$DIR/unpack"
     rm -rf "$apt" "$debs" "$unpack" "$BIN"
     mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs" "$unpack" "$BIN"
@@ -138,6 +144,7 @@ install_engine() {
     local key=/usr/share/keyrings/debian-archive-keyring.gpg
     cat >"$apt/sources.list" <<EOF
 deb [signed-by=$key] http://deb.debian.org/debian trixie main
+deb [signed-by=$key] http://deb.debian.org/debian forky main
 deb [signed-by=$key] http://deb.debian.org/debian bookworm main
 deb [signed-by=$key] http://deb.debian.org/debian-security bookworm-security main
 EOF
@@ -146,9 +153,9 @@ EOF
         -o APT::Architecture=amd64 -o APT::Sandbox::User=root -q)
     [ "$(dpkg --print-architecture 2>/dev/null || echo amd64)" = amd64 ] \
         || skip "the engine's packages are pinned for amd64" "install Docker Engine 25+ yourself"
-    apt-get "${opts[@]}" update >&2 || die "apt-get update (trixie, bookworm) failed"
-    (cd "$debs" && apt-get "${opts[@]}" download "${TRIXIE_PKGS[@]}" "${BOOKWORM_PKGS[@]}" >&2) \
-        || die "apt-get download of the engine's packages failed (pins: ${TRIXIE_PKGS[*]} ${BOOKWORM_PKGS[*]})"
+    apt-get "${opts[@]}" -qq update >&2 || die "apt-get update (trixie, bookworm) failed"
+    (cd "$debs" && apt-get "${opts[@]}" download "${TRIXIE_PKGS[@]}" "${BOOKWORM_PKGS[@]}" "${FORKY_PKGS[@]}" >&2) \
+        || die "apt-get download of the engine's packages failed (pins: $(stamp_text | tr '\n' ' '))"
     local deb
     for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$unpack"; done
     local f
