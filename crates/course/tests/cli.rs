@@ -689,3 +689,244 @@ where
         }
     }
 }
+
+// ------------------------------------------------------------ lab follow
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Adds lab `id` with `steps` (and a `notes.txt`) to the course at `root`.
+fn add_lab(root: &Path, id: &str, ports: &[u16], steps: &str) {
+    let dir = root.join("labs").join(id);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("notes.txt"), "notes\n").expect("write");
+    let mut yaml =
+        format!("id: {id}\ntitle: Lab {id}\nmodule: 1\nsummary: A lab to follow.\nminutes: 1\n");
+    if !ports.is_empty() {
+        yaml.push_str("ports:\n");
+        for p in ports {
+            yaml.push_str(&format!("  - port: {p}\n    service: a web server\n"));
+        }
+    }
+    yaml.push_str("files:\n  - path: notes.txt\nsteps:\n");
+    yaml.push_str(steps);
+    std::fs::write(dir.join("lab.yaml"), yaml).expect("write");
+}
+
+fn follow(root: &Path, args: &[&str]) -> (bool, String) {
+    let out = course_bin()
+        .arg("--book")
+        .arg(root.join("book"))
+        .args(["lab", "follow"])
+        .args(args)
+        .env_remove("CI")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), format!("{stdout}{stderr}"))
+}
+
+/// The line of `step` in a follow's output.
+fn step_line<'a>(out: &'a str, lab: &str, step: &str) -> &'a str {
+    out.lines()
+        .find(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&lab) && f.get(2) == Some(&step)
+        })
+        .unwrap_or_else(|| panic!("no line for {lab} {step} in:\n{out}"))
+}
+
+#[test]
+fn follow_runs_each_step_and_its_check_then_resets() {
+    let tmp = course_copy();
+    let port = free_port();
+    let steps = format!(
+        r#"  - id: make
+    title: Make a file
+    run: echo "made in $PWD"; echo made > made.txt
+    check:
+      kind: file
+      path: made.txt
+  - id: serve
+    title: Serve the folder
+    run: exec python3 -m http.server {port} --bind 127.0.0.1
+    service: true
+    check:
+      kind: http
+      url: http://127.0.0.1:{port}/made.txt
+      timeout: 2
+  - id: cluster
+    title: Deploy to the cluster
+    run: kubectl apply -f nothing.yaml
+    needs: [kubernetes]
+  - id: again
+    title: Make it again
+    run: echo made > made.txt
+    rerunnable: true
+    check:
+      kind: file
+      path: made.txt
+  - id: read
+    title: Just read
+    text: Nothing to run here.
+"#
+    );
+    add_lab(tmp.path(), "walk", &[port], &steps);
+    let (ok, out) = follow(tmp.path(), &["walk", "--record"]);
+    assert!(ok, "{out}");
+    assert!(step_line(&out, "walk", "make").starts_with("pass"), "{out}");
+    assert!(
+        step_line(&out, "walk", "serve").starts_with("pass"),
+        "{out}"
+    );
+    assert!(
+        step_line(&out, "walk", "cluster").starts_with("skip")
+            && step_line(&out, "walk", "cluster").contains("needs a Kubernetes cluster"),
+        "{out}"
+    );
+    assert!(
+        step_line(&out, "walk", "again").starts_with("pass"),
+        "{out}"
+    );
+    assert!(
+        step_line(&out, "walk", "(reset)").starts_with("pass"),
+        "{out}"
+    );
+    assert!(
+        out.contains("follow: 5 passed, 0 failed, 1 skipped"),
+        "{out}"
+    );
+    // The service is gone and its port free.
+    assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
+    // The transcript shows the learner's path, not the follower's.
+    let t = std::fs::read_to_string(tmp.path().join("book/transcripts/walk/make.txt"))
+        .expect("transcript");
+    assert!(
+        t.starts_with("# course lab follow: walk make run-sha256="),
+        "{t}"
+    );
+    assert!(t.ends_with("made in ~/mlops-course/labs/walk\n"), "{t}");
+}
+
+#[test]
+fn follow_fails_a_check_that_passes_before_its_step_and_a_failing_command() {
+    let tmp = course_copy();
+    let steps = r#"  - id: weak
+    title: A check that proves nothing
+    run: "true"
+    check:
+      kind: file
+      path: notes.txt
+  - id: broken
+    title: A command that fails
+    run: echo "something went wrong"; exit 3
+  - id: late
+    title: A check that never passes
+    run: "true"
+    check:
+      kind: file
+      path: never.txt
+      timeout: 0.5
+      hint: Run the step that writes never.txt.
+"#;
+    add_lab(tmp.path(), "flawed", &[], steps);
+    let (ok, out) = follow(tmp.path(), &["flawed"]);
+    assert!(!ok, "{out}");
+    let weak = out.split("FAIL  flawed").nth(1).expect("a failure");
+    assert!(weak.contains("already passed before the step ran"), "{out}");
+    assert!(weak.contains("rerunnable: true"), "{out}");
+    assert!(
+        step_line(&out, "flawed", "broken").contains("exited with code 3"),
+        "{out}"
+    );
+    assert!(out.contains("| something went wrong"), "{out}");
+    let late = step_line(&out, "flawed", "late");
+    assert!(
+        late.starts_with("FAIL") && late.contains("never.txt does not exist"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| hint: Run the step that writes never.txt."),
+        "{out}"
+    );
+    assert!(
+        out.contains("follow: 1 passed, 3 failed, 0 skipped"),
+        "{out}"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn follow_names_a_port_left_bound_after_reset_and_its_process() {
+    let tmp = course_copy();
+    let port = free_port();
+    // The server leaves the step's process group (setsid): the reset cannot
+    // stop it, and the follower must say so.
+    let steps = format!(
+        r#"  - id: escape
+    title: Start a server that escapes
+    run: setsid python3 -m http.server {port} --bind 127.0.0.1 > /dev/null 2>&1 < /dev/null &
+    check:
+      kind: tcp
+      port: {port}
+      timeout: 5
+"#
+    );
+    add_lab(tmp.path(), "leaky", &[port], &steps);
+    let (ok, out) = follow(tmp.path(), &["leaky"]);
+    let reset = out
+        .lines()
+        .skip_while(|l| !l.contains("(reset)"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // Stop the escaped server before asserting, whatever happened.
+    if let Some(pid) = reset
+        .split(" by pid ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+    {
+        let _ = Command::new("kill").arg(pid).status();
+    }
+    assert!(!ok, "{out}");
+    assert!(reset.starts_with("FAIL"), "{out}");
+    assert!(
+        reset.contains(&format!(
+            "port {port} is still bound after the reset by pid"
+        )) && reset.contains("http.server"),
+        "{out}"
+    );
+}
+
+#[test]
+fn follow_refuses_to_start_when_a_port_is_taken_and_names_an_unknown_lab() {
+    let tmp = course_copy();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    add_lab(
+        tmp.path(),
+        "busy",
+        &[port],
+        "  - id: one\n    title: One\n    run: \"true\"\n",
+    );
+    let (ok, out) = follow(tmp.path(), &["busy"]);
+    assert!(!ok, "{out}");
+    assert!(
+        step_line(&out, "busy", "(ports)").starts_with("FAIL"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("port {port} (a web server) is in use")),
+        "{out}"
+    );
+    let (ok, out) = follow(tmp.path(), &["bussy"]);
+    assert!(!ok);
+    assert!(
+        out.contains("unknown lab `bussy`") && out.contains("did you mean `busy`?"),
+        "{out}"
+    );
+}
