@@ -665,6 +665,21 @@ impl LabRunner {
         Some(crate::checks::run_check(check, &self.entry.dir).await)
     }
 
+    /// Runs every check of the lab at once, as one refresh of the page
+    /// does: per step, its id and, if it has a check, whether it passed and
+    /// what it found.
+    pub async fn check_all(&self) -> Vec<(String, Option<(bool, String)>)> {
+        let dir = self.entry.dir.as_path();
+        let probes = self.entry.lab.steps.iter().map(|step| async move {
+            let outcome = match &step.check {
+                Some(check) => Some(crate::checks::run_check(check, dir).await),
+                None => None,
+            };
+            (step.id.clone(), outcome)
+        });
+        futures_util::future::join_all(probes).await
+    }
+
     /// Resets the lab, as the page's Reset does, and waits until it is done:
     /// every run stopped with its process group, then every `cleanup` run.
     /// Returns the ids of the steps whose cleanup ran.

@@ -156,6 +156,54 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
     Ok(tally)
 }
 
+/// `course lab status`: every check of the lab run once, at once, in the
+/// learner's copy at `dir`, as one refresh of the page does. Prints a line
+/// per step and the time the refresh took; returns whether every check passed.
+pub fn status(project: &Project, id: &str, dir: &Path) -> Result<bool> {
+    let (catalog, _) = load_catalog(&project.labs);
+    let Some(lab) = catalog.get(id) else {
+        let hint = nearest_id(id, catalog.ids())
+            .map(|n| format!("\n  help: did you mean `{n}`?"))
+            .unwrap_or_default();
+        bail!("unknown lab `{id}`{hint}");
+    };
+    if !dir.is_dir() {
+        bail!(
+            "{} does not exist\n  help: export the lab first: course lab export {id} {}",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let runner = LabRunner::new(lab.clone(), dir.to_path_buf(), Limits::default());
+    let started = Instant::now();
+    let results = runtime.block_on(runner.check_all());
+    let took = started.elapsed();
+    let (mut passed, mut failed) = (0, 0);
+    for (step, outcome) in &results {
+        match outcome {
+            Some((true, msg)) => {
+                passed += 1;
+                println!("pass  {step:<18} {msg}");
+            }
+            Some((false, msg)) => {
+                failed += 1;
+                println!("fail  {step:<18} {msg}");
+            }
+            None => println!("----  {step:<18} no check"),
+        }
+    }
+    println!(
+        "checks: {passed} pass, {failed} fail; the refresh took {:.3} s",
+        took.as_secs_f64()
+    );
+    Ok(failed == 0)
+}
+
 /// Whether a Docker engine answers (`docker info`), within a few seconds.
 async fn docker_answers() -> bool {
     let probe = tokio::process::Command::new("docker")

@@ -104,6 +104,15 @@ enum LabCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Run every check of a lab once, as one refresh of its page does, and
+    /// print what each found and how long the refresh took.
+    Status {
+        /// The lab's id.
+        id: String,
+        /// The learner's copy (default ~/mlops-course/labs/ID).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Check lab files with their ecosystem's tools and run each lab's tests.
     Test {
         /// One lab (default: every lab).
@@ -203,6 +212,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let options = course::follow::FollowOptions { with, record, keep };
             let tally = course::follow::follow(&project, id.as_deref(), &options)?;
             Ok(if tally.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Lab(LabCommand::Status { id, dir }) => {
+            let dir = match dir {
+                Some(dir) => dir,
+                None => course::sidecar::default_workspace()?.join(&id),
+            };
+            let ok = course::follow::status(&project, &id, &dir)?;
+            Ok(if ok {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
