@@ -164,6 +164,12 @@ impl ExitInfo {
     pub fn describe(&self) -> String {
         let ran = format!("{:.1} s", self.duration_ms as f64 / 1000.0);
         match (self.reason, self.code, self.signal) {
+            (ExitReason::Exited, Some(127), _) => {
+                format!("exited with code 127 (a command was not found) after {ran}")
+            }
+            (ExitReason::Exited, Some(126), _) => {
+                format!("exited with code 126 (a command could not be run) after {ran}")
+            }
             (ExitReason::Exited, Some(code), _) => format!("exited with code {code} after {ran}"),
             (ExitReason::Exited, None, Some(sig)) => {
                 format!("was killed by signal {sig} after {ran}")

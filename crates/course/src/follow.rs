@@ -8,7 +8,6 @@
 //! no process of the groups it started, no declared port bound, no container
 //! carrying the lab's labels.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -304,10 +303,23 @@ impl Follower<'_> {
         course_labs::export_lab(self.lab, &self.dir, false)
             .with_context(|| format!("exporting {} into {}", self.lab.id, self.dir.display()))?;
         let runner = LabRunner::new(self.lab.clone(), self.dir.clone(), Limits::default());
-        let mut missing_needs: HashSet<Need> = HashSet::new();
-        for step in &self.lab.steps {
-            let outcome = self.step(&runner, step, &mut missing_needs).await;
-            self.print(&step.id, &outcome, &mut tally);
+        let steps = async {
+            for step in &self.lab.steps {
+                let outcome = self.step(&runner, step).await;
+                self.print(&step.id, &outcome, &mut tally);
+            }
+        };
+        // The steps run in process groups of their own, so Ctrl+C reaches
+        // only the follower: it resets the lab before it stops.
+        let interrupted = tokio::select! {
+            () = steps => false,
+            _ = tokio::signal::ctrl_c() => true,
+        };
+        if interrupted {
+            eprintln!("interrupted: resetting {} before stopping", self.lab.id);
+            let reset = self.reset(&runner).await;
+            self.print("(reset)", &reset, &mut tally);
+            bail!("interrupted while following {}", self.lab.id);
         }
         let reset = self.reset(&runner).await;
         self.print("(reset)", &reset, &mut tally);
@@ -325,9 +337,8 @@ impl Follower<'_> {
         })
     }
 
-    async fn step(&self, runner: &LabRunner, step: &Step, missing: &mut HashSet<Need>) -> Outcome {
+    async fn step(&self, runner: &LabRunner, step: &Step) -> Outcome {
         if let Some((need, why)) = self.unmet(step) {
-            missing.insert(need);
             if need == Need::Docker && crate::ci() {
                 let mut o = Outcome::fail(format!("{why}, and none answers (`docker info`)"));
                 o.detail.push("CI=true: a Docker engine is required; start one (scripts/containers/engine.sh start) and point DOCKER_HOST at it".into());
