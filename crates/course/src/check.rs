@@ -3,15 +3,18 @@
 //! - lab manifests (everything the lab model validates);
 //! - directives: malformed, unknown labs (with the nearest id), labs embedded
 //!   by no chapter or by more than one;
+//! - transcripts: each `{{#lab-output LAB STEP}}` quotes a step that exists,
+//!   whose transcript exists, parses and was recorded from the step's
+//!   current `run`; no transcript is left of a step that is gone;
 //! - links between chapters: the target file exists, and its `#anchor` too;
 //! - ports: two labs meant to run together (`runs_with`) must not bind the same port.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use course_labs::{Diagnostic, load_catalog, nearest_id};
+use course_labs::{Catalog, Diagnostic, TRANSCRIPTS_DIR, load_catalog, nearest_id};
 use mdbook_driver::book::BookItem;
-use mdbook_labs::{DirectiveKind, find_directives};
+use mdbook_labs::{DirectiveKind, OutputProblem, find_directives, quoted_output, stale_message};
 use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 
@@ -57,33 +60,44 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     for (rel, text) in &chapters {
         let file = src.join(rel);
         for d in find_directives(text) {
-            match d.kind {
+            match &d.kind {
                 DirectiveKind::Lab(id) => {
-                    if catalog.get(&id).is_some() {
-                        embeds.entry(id).or_default().push(format!(
+                    if catalog.get(id).is_some() {
+                        embeds.entry(id.clone()).or_default().push(format!(
                             "{}:{}",
                             file.display(),
                             d.line
                         ));
-                    } else if !lab_dir_exists(&project.labs, &id) {
-                        let mut diag = Diagnostic::new(
-                            &file,
-                            d.line as u64,
-                            d.column as u64,
-                            format!("unknown lab `{id}`"),
-                        );
-                        diag = match nearest_id(&id, catalog.ids()) {
-                            Some(near) => diag.with_help(format!("did you mean `{near}`?")),
-                            None => {
-                                diag.with_help("labs are the folders of labs/ that hold a lab.yaml")
-                            }
-                        };
-                        problems.push(diag);
+                    } else if !lab_dir_exists(&project.labs, id) {
+                        problems.push(unknown_lab(&file, &d, id, &catalog));
                     }
                 }
-                DirectiveKind::Invalid(why) => {
-                    problems.push(Diagnostic::new(&file, d.line as u64, d.column as u64, why))
+                DirectiveKind::Output { lab, step, .. } => {
+                    let at = |message: String| {
+                        Diagnostic::new(&file, d.line as u64, d.column as u64, message)
+                    };
+                    match quoted_output(&catalog, &project.book, lab, step) {
+                        Ok((quoted, transcript)) => {
+                            if !transcript.is_current(quoted) {
+                                problems.push(at(stale_message(lab, step)));
+                            }
+                        }
+                        // A lab whose lab.yaml is broken is reported already.
+                        Err(OutputProblem::UnknownLab) if lab_dir_exists(&project.labs, lab) => {}
+                        Err(OutputProblem::UnknownLab) => {
+                            problems.push(unknown_lab(&file, &d, lab, &catalog))
+                        }
+                        Err(OutputProblem::Other { message, help }) => {
+                            problems.push(at(message).with_help(help))
+                        }
+                    }
                 }
+                DirectiveKind::Invalid(why) => problems.push(Diagnostic::new(
+                    &file,
+                    d.line as u64,
+                    d.column as u64,
+                    why.clone(),
+                )),
                 DirectiveKind::Escaped | DirectiveKind::Progress => {}
             }
         }
@@ -101,6 +115,8 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
             ),
         }
     }
+
+    problems.extend(orphaned_transcripts(project, &catalog));
 
     // Links and anchors.
     let anchors: HashMap<PathBuf, HashSet<String>> = chapters
@@ -141,6 +157,71 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
         }
     }
     problems
+}
+
+fn unknown_lab(file: &Path, d: &mdbook_labs::Directive, id: &str, catalog: &Catalog) -> Diagnostic {
+    let diag = Diagnostic::new(
+        file,
+        d.line as u64,
+        d.column as u64,
+        format!("unknown lab `{id}`"),
+    );
+    match nearest_id(id, catalog.ids()) {
+        Some(near) => diag.with_help(format!("did you mean `{near}`?")),
+        None => diag.with_help("labs are the folders of labs/ that hold a lab.yaml"),
+    }
+}
+
+/// Transcripts (`book/transcripts/LAB/STEP.txt`) of steps that no longer
+/// exist: left behind when a step was renamed or removed, they would be
+/// quoted by nothing and recorded again by nothing.
+fn orphaned_transcripts(project: &Project, catalog: &Catalog) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let dir = project.book.join(TRANSCRIPTS_DIR);
+    for lab_dir in sorted_entries(&dir).into_iter().filter(|p| p.is_dir()) {
+        let lab_id = lab_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // A lab whose lab.yaml is broken is reported already.
+        if catalog.get(&lab_id).is_none() && lab_dir_exists(&project.labs, &lab_id) {
+            continue;
+        }
+        let steps = catalog
+            .get(&lab_id)
+            .map(|l| l.steps.as_slice())
+            .unwrap_or_default();
+        for file in sorted_entries(&lab_dir) {
+            let Some(step) = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".txt"))
+                .filter(|_| file.is_file())
+            else {
+                continue;
+            };
+            if steps.iter().any(|s| s.id == step) {
+                continue;
+            }
+            let mut d = Diagnostic::new(&file, 1, 0, format!("no step `{step}` in lab `{lab_id}`"));
+            d = if catalog.get(&lab_id).is_none() {
+                d.with_help(format!("there is no lab `{lab_id}`; remove the transcript"))
+            } else {
+                d.with_help(format!("remove the transcript, or record the renamed step with `course lab follow {lab_id} --record`"))
+            };
+            problems.push(d);
+        }
+    }
+    problems
+}
+
+/// The entries of `dir`, sorted (none if it cannot be read).
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    entries
 }
 
 fn lab_dir_exists(labs: &Path, id: &str) -> bool {

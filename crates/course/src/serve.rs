@@ -10,7 +10,7 @@
 //! a second however large the book is:
 //!
 //! 1. When only chapters' text changed (a chapter's Markdown, a lab, the
-//!    labs' templates or theme), the pages whose text changed are rendered
+//!    labs' templates or theme, a transcript), the pages whose text changed are rendered
 //!    into a *layer* served over the current site; otherwise every page is
 //!    rendered, with an empty search index replaced by the last good one.
 //!    The server switches and open pages reload.
@@ -357,7 +357,7 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
 struct Sources {
     chapters: PathBuf,
     mdbook_theme: PathBuf,
-    text: [PathBuf; 3],
+    text: [PathBuf; 4],
 }
 
 impl Sources {
@@ -369,14 +369,17 @@ impl Sources {
                 project.labs.clone(),
                 project.root.join("theme"),
                 project.root.join("templates"),
+                // What `{{#lab-output}}` quotes: it changes only the text
+                // of the chapters that quote it.
+                project.book.join(course_labs::TRANSCRIPTS_DIR),
             ],
         }
     }
 
     /// Whether a change of `path` can change only chapters' text (and the
     /// labs' files): a chapter's Markdown (`is_chapter` tells, given the
-    /// path inside `src`), a lab, the labs' templates and theme. Chapters
-    /// whose text did not change keep their pages then.
+    /// path inside `src`), a lab, the labs' templates and theme, a step's
+    /// transcript. Chapters whose text did not change keep their pages then.
     fn only_text(&self, path: &Path, is_chapter: impl Fn(&Path) -> bool) -> bool {
         if path.starts_with(&self.mdbook_theme) {
             return false;
@@ -854,6 +857,7 @@ mod tests {
             "/c/labs/demo/lab.yaml",
             "/c/templates/lab.html",
             "/c/theme/labs.css",
+            "/c/book/transcripts/demo/install.txt",
         ] {
             assert!(sources.only_text(Path::new(text), is_chapter), "{text}");
         }

@@ -133,6 +133,95 @@ fn check_reports_broken_links_and_anchors() {
 }
 
 #[test]
+fn check_reports_lab_outputs_that_quote_nothing() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("book/src/output.md"), |t| {
+        t + "\n{{#lab-output dmeo install}}\n{{#lab-output demo instal}}\n{{#lab-output demo serve}}\n{{#lab-output demo install tail=x}}\n"
+    });
+    let msgs = messages(tmp.path());
+    for needle in [
+        "output.md:13:1: error: unknown lab `dmeo`\n  help: did you mean `demo`?",
+        "output.md:14:1: error: unknown step `instal` of lab `demo`\n  help: did you mean `install`?",
+        "output.md:15:1: error: no transcript of demo serve: ",
+        "output.md:16:1: error: `tail=x`: tail takes a number of lines, 1 or more",
+    ] {
+        assert!(
+            msgs.iter().any(|m| m.contains(needle)),
+            "missing {needle:?} in {msgs:#?}"
+        );
+    }
+    assert!(
+        msgs.iter().any(
+            |m| m.contains("book/transcripts/demo/serve.txt does not exist")
+                && m.contains("help: run `course lab follow demo --record`")
+        ),
+        "{msgs:#?}"
+    );
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+}
+
+#[test]
+fn check_reports_a_transcript_recorded_from_an_older_run() {
+    let tmp = course_copy();
+    edit(&tmp.path().join("labs/demo/lab.yaml"), |t| {
+        t.replace("run: echo installing", "run: echo installing everything")
+    });
+    let msgs = messages(tmp.path());
+    let stale = "error: the transcript of demo install was recorded from an older `run` of the step; run `course lab follow demo --record`";
+    // Both directives that quote it.
+    for place in ["output.md:5:1: ", "output.md:9:4: "] {
+        assert!(
+            msgs.iter().any(|m| m.contains(&format!("{place}{stale}"))),
+            "{place} in {msgs:#?}"
+        );
+    }
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+}
+
+#[test]
+fn check_reports_a_transcript_that_does_not_parse() {
+    let tmp = course_copy();
+    std::fs::write(
+        tmp.path().join("book/transcripts/demo/install.txt"),
+        "installing\n",
+    )
+    .expect("write");
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter().any(|m| m.contains("output.md:5:1: error: ")
+            && m.contains("transcripts/demo/install.txt:1: not a transcript")),
+        "{msgs:#?}"
+    );
+}
+
+#[test]
+fn check_reports_transcripts_of_steps_that_no_longer_exist() {
+    let tmp = course_copy();
+    let transcripts = tmp.path().join("book/transcripts");
+    std::fs::write(
+        transcripts.join("demo/gone.txt"),
+        "# course lab follow: demo gone run-sha256=0\n",
+    )
+    .expect("write");
+    std::fs::create_dir_all(transcripts.join("old-lab")).expect("mkdir");
+    std::fs::write(transcripts.join("old-lab/train.txt"), "x\n").expect("write");
+    // Not a transcript: left alone.
+    std::fs::write(transcripts.join("demo/notes.md"), "x\n").expect("write");
+    let msgs = messages(tmp.path());
+    assert!(
+        msgs.iter().any(|m| m.contains("transcripts/demo/gone.txt:1: error: no step `gone` in lab `demo`")),
+        "{msgs:#?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m
+            .contains("transcripts/old-lab/train.txt:1: error: no step `train` in lab `old-lab`")
+            && m.contains("there is no lab `old-lab`")),
+        "{msgs:#?}"
+    );
+    assert_eq!(msgs.len(), 2, "{msgs:#?}");
+}
+
+#[test]
 fn check_reports_ports_of_labs_that_run_together() {
     let tmp = course_copy();
     let other = tmp.path().join("labs/other");
@@ -638,6 +727,32 @@ async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
         root,
         &["print.html", "searchindex.js"],
         "after a lab edit",
+    );
+    wait_for_search_index(&state).await;
+
+    // A step's transcript: the page that quotes it, and no other.
+    edit(&root.join("book/transcripts/demo/install.txt"), |t| {
+        t + "MARKER-LAYER-3\n"
+    });
+    assert!(next_text(&mut ws).await.contains("\"reload\""));
+    let layers = state.layers();
+    assert_eq!(layers.len(), 2, "{layers:?}");
+    let layer: Vec<_> = site_files(&layers[1]).into_keys().collect();
+    assert_eq!(
+        layer,
+        [PathBuf::from("output.html")],
+        "only the quoting page"
+    );
+    let page = std::fs::read_to_string(layers[1].join("output.html")).expect("page");
+    assert!(
+        page.contains("MARKER-LAYER-3"),
+        "the new output is on the page"
+    );
+    assert_serves_full_build(
+        &state,
+        root,
+        &["print.html", "searchindex.js"],
+        "after a transcript edit",
     );
 
     // The outline: every page is rendered again (the sidebar, numbering

@@ -1,5 +1,6 @@
-//! Finding `{{#lab ID}}` in a chapter, the way mdBook's own `{{#include}}`
-//! works: not inside code, and `\{{#lab …}}` is an escape.
+//! Finding `{{#lab ID}}`, `{{#lab-progress}}` and `{{#lab-output LAB STEP}}`
+//! in a chapter, the way mdBook's own `{{#include}}` works: not inside code,
+//! and `\{{#lab …}}` is an escape.
 
 use std::ops::Range;
 
@@ -7,7 +8,6 @@ use mdbook_markdown::pulldown_cmark::{Event, Tag};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 
 const OPEN: &str = "{{#lab";
-const PROGRESS: &str = "-progress";
 
 /// A directive or an escape found in a chapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +29,37 @@ pub enum DirectiveKind {
     Lab(String),
     /// `{{#lab-progress}}`: the course-progress table of every lab.
     Progress,
+    /// `{{#lab-output LAB STEP [head=N|tail=N]}}`: what the step printed
+    /// when it was recorded, as a code block.
+    Output {
+        /// The lab's id.
+        lab: String,
+        /// The step's id.
+        step: String,
+        /// Which lines to keep (all when None).
+        cut: Option<Cut>,
+    },
     /// `\{{#lab …}}`: stays as text, without the backslash.
     Escaped,
     /// Looks like a directive but is malformed; the message says why.
     Invalid(String),
+}
+
+/// The lines of a transcript that a `{{#lab-output}}` keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// `head=N`: the first N lines.
+    Head(usize),
+    /// `tail=N`: the last N lines.
+    Tail(usize),
+}
+
+/// Our directives, by what follows `{{#lab`.
+#[derive(Clone, Copy)]
+enum Name {
+    Lab,
+    Progress,
+    Output,
 }
 
 /// Byte ranges of code (inline code and code blocks), where directives stay literal.
@@ -59,23 +86,28 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
     while let Some(rel) = text[from..].find(OPEN) {
         let start = from + rel;
         from = start + OPEN.len();
-        // `{{#lab-progress}}` is ours too; `{{#labs-…}}` or `{{#label}}` are not.
-        let progress = text[from..].starts_with(PROGRESS)
-            && matches!(text[from + PROGRESS.len()..].chars().next(), Some(c) if c.is_whitespace() || c == '}');
-        let after = text[from..].chars().next();
-        if !progress && !matches!(after, Some(c) if c.is_whitespace() || c == '}') {
+        // The name runs to the first space or `}`: `{{#labels}}` and
+        // `{{#lab-progressive}}` are someone else's.
+        let Some(name_len) = text[from..].find(|c: char| c.is_whitespace() || c == '}') else {
             continue;
-        }
+        };
+        let name = match &text[from..from + name_len] {
+            "" => Name::Lab,
+            "-progress" => Name::Progress,
+            "-output" => Name::Output,
+            _ => continue,
+        };
         if in_code(start) {
             continue;
         }
         let escaped = start > 0 && text.as_bytes()[start - 1] == b'\\';
         let Some(close_rel) = text[from..].find("}}") else {
             if !escaped {
+                let open = &text[start..from + name_len];
                 found.push(at(
                     text,
                     start..text.len(),
-                    DirectiveKind::Invalid("`{{#lab` is never closed with `}}`".into()),
+                    DirectiveKind::Invalid(format!("`{open}` is never closed with `}}}}`")),
                 ));
             }
             break;
@@ -86,38 +118,96 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
             from = end;
             continue;
         }
-        let inner = &text[from..end - 2];
-        if progress {
-            let rest = inner[PROGRESS.len()..].trim();
-            let kind = if rest.is_empty() {
-                DirectiveKind::Progress
-            } else {
-                DirectiveKind::Invalid(format!(
-                    "`{{{{#lab-progress}}}}` takes no arguments, found `{rest}`"
-                ))
-            };
-            found.push(at(text, start..end, kind));
-            from = end;
-            continue;
-        }
-        let args: Vec<&str> = inner.split_whitespace().collect();
-        let kind = match args.as_slice() {
-            [id] if !inner.contains('\n') => DirectiveKind::Lab((*id).to_owned()),
-            [] => DirectiveKind::Invalid(
-                "`{{#lab}}` needs a lab id, e.g. `{{#lab model-serving}}`".into(),
-            ),
-            _ if inner.contains('\n') => {
-                DirectiveKind::Invalid("a lab directive must fit on one line".into())
-            }
-            _ => DirectiveKind::Invalid(format!(
-                "`{{{{#lab{inner}}}}}` takes exactly one lab id, found {}",
-                args.len()
-            )),
+        let args = &text[from + name_len..end - 2];
+        let kind = match name {
+            Name::Lab => lab_kind(args),
+            Name::Progress => progress_kind(args),
+            Name::Output => output_kind(args),
         };
         found.push(at(text, start..end, kind));
         from = end;
     }
     found
+}
+
+fn lab_kind(inner: &str) -> DirectiveKind {
+    let args: Vec<&str> = inner.split_whitespace().collect();
+    match args.as_slice() {
+        [id] if !inner.contains('\n') => DirectiveKind::Lab((*id).to_owned()),
+        [] => DirectiveKind::Invalid(
+            "`{{#lab}}` needs a lab id, e.g. `{{#lab model-serving}}`".into(),
+        ),
+        _ if inner.contains('\n') => {
+            DirectiveKind::Invalid("a lab directive must fit on one line".into())
+        }
+        _ => DirectiveKind::Invalid(format!(
+            "`{{{{#lab{inner}}}}}` takes exactly one lab id, found {}",
+            args.len()
+        )),
+    }
+}
+
+fn progress_kind(inner: &str) -> DirectiveKind {
+    let rest = inner.trim();
+    if rest.is_empty() {
+        DirectiveKind::Progress
+    } else {
+        DirectiveKind::Invalid(format!(
+            "`{{{{#lab-progress}}}}` takes no arguments, found `{rest}`"
+        ))
+    }
+}
+
+fn output_kind(inner: &str) -> DirectiveKind {
+    if inner.contains('\n') {
+        return DirectiveKind::Invalid("a lab directive must fit on one line".into());
+    }
+    let args: Vec<&str> = inner.split_whitespace().collect();
+    let (lab, step, options) = match args.as_slice() {
+        [lab, step, options @ ..] => (lab, step, options),
+        _ => {
+            return DirectiveKind::Invalid(
+                "`{{#lab-output}}` needs a lab id and a step id, e.g. `{{#lab-output model-serving train}}`"
+                    .into(),
+            );
+        }
+    };
+    let cut = match options {
+        [] => None,
+        [option] => match parse_cut(option) {
+            Ok(cut) => Some(cut),
+            Err(why) => return DirectiveKind::Invalid(why),
+        },
+        _ => {
+            return DirectiveKind::Invalid(format!(
+                "`{{{{#lab-output{inner}}}}}` takes one of head=N or tail=N after the step id, found `{}`",
+                options.join(" ")
+            ));
+        }
+    };
+    DirectiveKind::Output {
+        lab: (*lab).to_owned(),
+        step: (*step).to_owned(),
+        cut,
+    }
+}
+
+fn parse_cut(option: &str) -> Result<Cut, String> {
+    let unknown =
+        || format!("unknown option `{option}` of `{{{{#lab-output}}}}`: expected head=N or tail=N");
+    let (key, value) = option.split_once('=').ok_or_else(unknown)?;
+    let make: fn(usize) -> Cut = match key {
+        "head" => Cut::Head,
+        "tail" => Cut::Tail,
+        _ => return Err(unknown()),
+    };
+    // Digits only: `head=+3` or `head=-1` are typos, not numbers to guess at.
+    match value.parse::<usize>() {
+        Ok(n) if n > 0 && value.bytes().all(|b| b.is_ascii_digit()) => Ok(make(n)),
+        _ => Err(format!(
+            "`{option}`: {key} takes a number of lines, 1 or more"
+        )),
+    }
 }
 
 fn at(text: &str, range: Range<usize>, kind: DirectiveKind) -> Directive {
@@ -177,5 +267,80 @@ mod tests {
             DirectiveKind::Invalid(_)
         ));
         assert!(matches!(kinds("{{#lab a")[0], DirectiveKind::Invalid(_)));
+    }
+
+    fn output(lab: &str, step: &str, cut: Option<Cut>) -> DirectiveKind {
+        DirectiveKind::Output {
+            lab: lab.into(),
+            step: step.into(),
+            cut,
+        }
+    }
+
+    fn invalid(text: &str) -> String {
+        match kinds(text).as_slice() {
+            [DirectiveKind::Invalid(why)] => why.clone(),
+            other => panic!("{text:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_output_directive_with_its_place() {
+        let d = find_directives("Run it:\n\n  {{#lab-output model-serving train}}\n");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, output("model-serving", "train", None));
+        assert_eq!((d[0].line, d[0].column), (3, 3));
+        assert_eq!(d[0].range, 11..46);
+        assert_eq!(
+            kinds("{{#lab-output  a   b }}"),
+            vec![output("a", "b", None)]
+        );
+    }
+
+    #[test]
+    fn output_takes_a_head_or_a_tail() {
+        assert_eq!(
+            kinds("{{#lab-output a b head=3}} {{#lab-output a b tail=12}}"),
+            vec![
+                output("a", "b", Some(Cut::Head(3))),
+                output("a", "b", Some(Cut::Tail(12)))
+            ]
+        );
+    }
+
+    #[test]
+    fn output_in_code_or_escaped_stays_literal() {
+        assert!(kinds("Write `{{#lab-output a b}}` in a chapter.").is_empty());
+        assert!(kinds("``` md\n{{#lab-output a b}}\n```\n").is_empty());
+        assert!(kinds("~~~\n{{#lab-output a b}}\n~~~\n").is_empty());
+        assert!(kinds("    {{#lab-output a b}}\n").is_empty());
+        let d = find_directives("x \\{{#lab-output a b}} y");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DirectiveKind::Escaped);
+        assert_eq!(d[0].range, 2..22, "the range holds the backslash");
+        assert!(kinds("{{#lab-outputs a b}} {{#lab-out a b}}").is_empty());
+    }
+
+    #[test]
+    fn malformed_output_directives_say_why() {
+        assert!(invalid("{{#lab-output}}").contains("needs a lab id and a step id"));
+        assert!(invalid("{{#lab-output a}}").contains("needs a lab id and a step id"));
+        assert!(invalid("{{#lab-output a\nb}}").contains("fit on one line"));
+        assert!(invalid("{{#lab-output a b").contains("`{{#lab-output` is never closed"));
+        assert!(invalid("{{#lab-output a b c}}").contains("unknown option `c`"));
+        assert!(invalid("{{#lab-output a b lines=3}}").contains("unknown option `lines=3`"));
+        assert!(
+            invalid("{{#lab-output a b head=3 tail=2}}")
+                .contains("takes one of head=N or tail=N after the step id, found `head=3 tail=2`")
+        );
+        for bad in [
+            "head=0", "head=", "head=x", "tail=-1", "tail=+2", "head=1.5",
+        ] {
+            let why = invalid(&format!("{{{{#lab-output a b {bad}}}}}"));
+            assert!(
+                why.contains("takes a number of lines, 1 or more"),
+                "{bad}: {why}"
+            );
+        }
     }
 }

@@ -3,8 +3,11 @@
 //! It replaces each `{{#lab ID}}` in a chapter with the lab's embed: header,
 //! file tree, every shown file highlighted at build time, copy buttons, the
 //! zip download, the steps with their checks, and the mount points of the
-//! live-status widget. Chapters without a directive are left byte for byte as
-//! they were: edits are splices of byte ranges, markdown is never re-written.
+//! live-status widget. `{{#lab-output LAB STEP}}` becomes a code block of
+//! what the step printed when `course lab follow LAB --record` ran it (its
+//! transcript, `book/transcripts/LAB/STEP.txt`). Chapters without a directive
+//! are left byte for byte as they were: edits are splices of byte ranges,
+//! markdown is never re-written.
 //!
 //! Use it in process with [`LabsPreprocessor`] (the `course` CLI does, through
 //! `mdbook-driver`), or as the `mdbook-labs` command that stock `mdbook` runs.
@@ -14,6 +17,7 @@
 mod directives;
 mod highlight;
 mod html;
+mod output;
 mod render;
 
 use std::collections::BTreeMap;
@@ -21,13 +25,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result, bail};
-use course_labs::{Catalog, Lab, load_catalog, nearest_id};
+use course_labs::{Catalog, Lab, Step, Transcript, TranscriptError, load_catalog, nearest_id};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-pub use directives::{Directive, DirectiveKind, find_directives};
+pub use directives::{Cut, Directive, DirectiveKind, find_directives};
 pub use highlight::warm_up;
 pub use render::{LAB_FILE_TEMPLATE, LAB_TEMPLATE, file_page_path, zip_path};
 
@@ -194,6 +198,8 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let mut errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
 
     let mut embedded: BTreeMap<&str, usize> = BTreeMap::new();
+    // The transcripts that `{{#lab-output}}`s quote, read once each.
+    let mut transcripts: BTreeMap<(&str, &str), Transcript> = BTreeMap::new();
     for (path, ds) in &found {
         let shown = src_dir.join(path);
         for d in ds {
@@ -209,6 +215,31 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                         !problems.is_empty(),
                     )),
                 },
+                DirectiveKind::Output { lab, step, .. } => {
+                    if transcripts.contains_key(&(lab.as_str(), step.as_str())) {
+                        continue;
+                    }
+                    match quoted_output(&catalog, &ctx.root, lab, step) {
+                        Ok((quoted, transcript)) => {
+                            // Stale output still builds (the page is only
+                            // out of date); `course check` fails on it.
+                            if !transcript.is_current(quoted) {
+                                tracing::warn!("{place}: {}", stale_message(lab, step));
+                            }
+                            transcripts.insert((lab.as_str(), step.as_str()), transcript);
+                        }
+                        Err(OutputProblem::UnknownLab) => errors.push(unknown_lab(
+                            &place,
+                            lab,
+                            &catalog,
+                            &labs_dir,
+                            !problems.is_empty(),
+                        )),
+                        Err(OutputProblem::Other { message, help }) => {
+                            errors.push(format!("{place}: error: {message}\n  help: {help}"))
+                        }
+                    }
+                }
                 DirectiveKind::Invalid(why) => errors.push(format!("{place}: error: {why}")),
                 DirectiveKind::Escaped | DirectiveKind::Progress => {}
             }
@@ -335,6 +366,16 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                     );
                     block_at(&ch.content, d.range.clone(), &html)
                 }
+                DirectiveKind::Output { lab, step, cut } => {
+                    let Some(t) = transcripts.get(&(lab.as_str(), step.as_str())) else {
+                        continue;
+                    };
+                    output::in_place(
+                        &ch.content,
+                        d.range.clone(),
+                        &output::code_block(&t.output, *cut),
+                    )
+                }
                 DirectiveKind::Invalid(_) => continue,
             };
             content.replace_range(d.range.clone(), &replacement);
@@ -373,6 +414,79 @@ fn unknown_lab(place: &str, id: &str, catalog: &Catalog, labs_dir: &Path, broken
         )),
     }
     msg
+}
+
+/// Why a `{{#lab-output LAB STEP}}` cannot quote its step's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputProblem {
+    /// No lab has this id (each caller says so its own way).
+    UnknownLab,
+    /// Anything else: what is wrong, and how to fix it.
+    Other {
+        /// What is wrong, in one sentence.
+        message: String,
+        /// How to fix it.
+        help: String,
+    },
+}
+
+/// The step a `{{#lab-output LAB STEP}}` quotes, and its transcript read
+/// from the book at `book_root`. Whether the transcript is current is the
+/// caller's to ask ([`Transcript::is_current`]).
+pub fn quoted_output<'c>(
+    catalog: &'c Catalog,
+    book_root: &Path,
+    lab: &str,
+    step: &str,
+) -> Result<(&'c Step, Transcript), OutputProblem> {
+    let the_lab = catalog.get(lab).ok_or(OutputProblem::UnknownLab)?;
+    let Some(quoted) = the_lab.steps.iter().find(|s| s.id == step) else {
+        let ids = the_lab.steps.iter().map(|s| s.id.as_str());
+        let help = match nearest_id(step, ids.clone()) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => format!(
+                "the steps of lab `{lab}` are: {}",
+                ids.collect::<Vec<_>>().join(", ")
+            ),
+        };
+        return Err(OutputProblem::Other {
+            message: format!("unknown step `{step}` of lab `{lab}`"),
+            help,
+        });
+    };
+    if quoted.run.is_none() {
+        return Err(OutputProblem::Other {
+            message: format!("step `{step}` of lab `{lab}` runs no command: it has no output"),
+            help: "quote a step that has a `run`".to_owned(),
+        });
+    }
+    let record = format!("run `course lab follow {lab} --record`");
+    match Transcript::load(book_root, lab, step) {
+        Ok(t) => Ok((quoted, t)),
+        Err(TranscriptError::Missing(path)) => Err(OutputProblem::Other {
+            message: format!(
+                "no transcript of {lab} {step}: {} does not exist",
+                path.display()
+            ),
+            help: format!("{record}; it records the output of every step that passes"),
+        }),
+        Err(e @ TranscriptError::BadHeader(_)) => Err(OutputProblem::Other {
+            message: e.to_string(),
+            help: record,
+        }),
+        Err(e) => Err(OutputProblem::Other {
+            message: format!("cannot read the transcript of {lab} {step}: {e}"),
+            help: record,
+        }),
+    }
+}
+
+/// What `course check` says of a transcript recorded from an older `run`
+/// of its step (a build only warns).
+pub fn stale_message(lab: &str, step: &str) -> String {
+    format!(
+        "the transcript of {lab} {step} was recorded from an older `run` of the step; run `course lab follow {lab} --record`"
+    )
 }
 
 /// HTML placed where a directive was, on lines of its own so that markdown

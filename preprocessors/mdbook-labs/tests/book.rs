@@ -1,6 +1,7 @@
 //! The fixture book, built in process (as `course build` does) and by stock
 //! `mdbook` running our binary: same lab HTML, deterministic zips, chapters
-//! without directives untouched, links that resolve under a sub-path.
+//! without directives untouched, links that resolve under a sub-path, step
+//! output quoted from the book's transcripts.
 //!
 //! The lab page's `<main>` is compared with `tests/snapshots/lab.html`; after
 //! an intended change, re-bless it with `BLESS=1 cargo test -p mdbook-labs`.
@@ -287,6 +288,7 @@ fn stock_mdbook_renders_the_same_lab_html() {
         "plain.html",
         "part/index.html",
         "progress.html",
+        "output.html",
     ] {
         assert_eq!(
             main_of(&ours.join(page)),
@@ -359,6 +361,7 @@ fn chapters_without_directives_are_byte_identical() {
             "Plain chapter" => assert_eq!(a.replace("\\{{#lab", "{{#lab"), *b),
             "Lab chapter" => assert!(b.contains("<section class=\"labs-lab\"")),
             "Progress" => assert!(b.contains("<div class=\"labs-progress\"")),
+            "Output chapter" => assert!(b.contains("```text\ninstalling\n```")),
             other => panic!("unexpected chapter {other}"),
         }
     }
@@ -442,4 +445,125 @@ fn the_progress_page_lists_every_lab_with_a_link_to_it() {
         "{main}"
     );
     assert!(site.join("part/lab.html").is_file());
+}
+
+/// The expanded text of the fixture's chapter named `name`, and its text before.
+fn expanded_chapter(book: &Path, name: &str) -> Result<(String, String), String> {
+    let md = MDBook::load(book).expect("load");
+    let ctx = PreprocessorContext::new(md.root.clone(), md.config.clone(), "html".to_owned());
+    let before = md
+        .book
+        .chapters()
+        .find(|c| c.name == name)
+        .expect("chapter")
+        .content
+        .clone();
+    let expanded = mdbook_labs::expand(&ctx, md.book.clone()).map_err(|e| e.to_string())?;
+    let after = expanded
+        .book
+        .chapters()
+        .find(|c| c.name == name)
+        .expect("chapter")
+        .content
+        .clone();
+    Ok((before, after))
+}
+
+#[test]
+fn lab_output_leaves_every_other_byte_as_it_was() {
+    let (before, after) =
+        expanded_chapter(&fixture().join("book"), "Output chapter").expect("expand");
+    let directives = mdbook_labs::find_directives(&before);
+    assert_eq!(directives.len(), 3, "two outputs and an escape");
+    // The text between the directives, in order, byte for byte.
+    let mut gaps = Vec::new();
+    let mut from = 0;
+    for d in &directives {
+        gaps.push(&before[from..d.range.start]);
+        from = d.range.end;
+    }
+    gaps.push(&before[from..]);
+    assert!(after.starts_with(gaps[0]), "{after}");
+    assert!(after.ends_with(gaps[gaps.len() - 1]), "{after}");
+    let mut rest = &after[gaps[0].len()..];
+    for gap in &gaps[1..] {
+        let at = rest
+            .find(gap)
+            .unwrap_or_else(|| panic!("{gap:?} lost in {after}"));
+        rest = &rest[at + gap.len()..];
+    }
+    assert_eq!(
+        after,
+        "# Output chapter\n\nRun the install step; it prints:\n\n```text\ninstalling\n```\n\n\
+         1. In a list item, the output stays in the item:\n\n   ```text\n   installing\n   ```\n\n\
+         2. Write `{{#lab-output demo install}}` to quote a step, or escape it: {{#lab-output demo install}}.\n"
+    );
+}
+
+#[test]
+fn lab_output_quotes_the_transcript_in_a_code_block() {
+    let tmp = copy_fixture();
+    let transcript = tmp.path().join("book/transcripts/demo/install.txt");
+    let text = std::fs::read_to_string(&transcript).expect("read");
+    std::fs::write(
+        &transcript,
+        format!("{text}uv ```sync``` <done> & {{{{#include x.md}}}}\n"),
+    )
+    .expect("write");
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let main = main_of(&site.join("output.html"));
+    // Escaped by the renderer, untouched by mdBook's `links`.
+    let quoted = "<code class=\"language-text\">installing\nuv ```sync``` &lt;done&gt; &amp; {{#include x.md}}\n</code>";
+    assert!(main.contains(quoted), "{main}");
+    // head=1 keeps one line and says that some were left out; in the list item.
+    assert!(
+        main.contains("<li>\n<p>In a list item, the output stays in the item:</p>\n<pre><code class=\"language-text\">installing\n…\n</code></pre>\n</li>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("<code>{{#lab-output demo install}}</code>"),
+        "{main}"
+    );
+    assert!(
+        main.contains("escape it: {{#lab-output demo install}}."),
+        "{main}"
+    );
+}
+
+#[test]
+fn lab_output_errors_name_their_place_all_at_once() {
+    let tmp = copy_fixture();
+    let chapter = tmp.path().join("book/src/output.md");
+    let text = std::fs::read_to_string(&chapter).expect("read")
+        + "\n{{#lab-output dmeo install}}\n{{#lab-output demo instal}}\n{{#lab-output demo serve}}\n\
+           {{#lab-output demo version}}\n{{#lab-output demo install head=0}}\n";
+    std::fs::write(&chapter, text).expect("write");
+    let err = expanded_chapter(&tmp.path().join("book"), "Output chapter").expect_err("must fail");
+    for needle in [
+        "src/output.md:13:1: error: unknown lab `dmeo`\n  help: did you mean `demo`?",
+        "src/output.md:14:1: error: unknown step `instal` of lab `demo`\n  help: did you mean `install`?",
+        "src/output.md:15:1: error: no transcript of demo serve: ",
+        "transcripts/demo/serve.txt does not exist\n  help: run `course lab follow demo --record`",
+        "src/output.md:16:1: error: step `version` of lab `demo` runs no command",
+        "src/output.md:17:1: error: `head=0`: head takes a number of lines, 1 or more",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+}
+
+#[test]
+fn a_transcript_that_is_not_one_fails_the_build() {
+    let tmp = copy_fixture();
+    std::fs::write(
+        tmp.path().join("book/transcripts/demo/install.txt"),
+        "installing\n",
+    )
+    .expect("write");
+    let err = expanded_chapter(&tmp.path().join("book"), "Output chapter").expect_err("must fail");
+    assert!(
+        err.contains("src/output.md:5:1: error: ")
+            && err.contains("install.txt:1: not a transcript"),
+        "{err}"
+    );
 }
