@@ -366,10 +366,11 @@ impl Follower<'_> {
             };
         }
         let mut before = None;
-        if step.check.is_some() && !step.rerunnable {
-            if let Some((true, msg)) = runner.check(&step.id).await {
-                before = Some(msg);
-            }
+        if step.check.is_some()
+            && !step.rerunnable
+            && let Some((true, msg)) = runner.check(&step.id).await
+        {
+            before = Some(msg);
         }
         if let Err(e) = runner.start(&step.id) {
             return Outcome::fail(format!("could not start: {e}"));
@@ -396,13 +397,14 @@ impl Follower<'_> {
                 "make the check look at what the step makes, or mark a step meant to be re-run `rerunnable: true`".into(),
             );
         }
-        if outcome.verdict == Verdict::Pass && self.options.record {
-            if let Err(e) = self.record(runner, step) {
-                outcome.verdict = Verdict::Fail;
-                outcome
-                    .detail
-                    .push(format!("could not write its transcript: {e:#}"));
-            }
+        if outcome.verdict == Verdict::Pass
+            && self.options.record
+            && let Err(e) = self.record(runner, step)
+        {
+            outcome.verdict = Verdict::Fail;
+            outcome
+                .detail
+                .push(format!("could not write its transcript: {e:#}"));
         }
         outcome
     }
@@ -506,11 +508,12 @@ impl Follower<'_> {
         };
         let mut problems = Vec::new();
         for id in &cleanups {
-            if let Some(exit) = runner.last_exit(id) {
-                if exit.phase == Phase::Cleanup && !exit.succeeded() {
-                    problems.push(format!("the cleanup of `{id}` {}", exit.describe()));
-                    problems.extend(tail(runner, id).into_iter().map(|l| format!("  {l}")));
-                }
+            if let Some(exit) = runner.last_exit(id)
+                && exit.phase == Phase::Cleanup
+                && !exit.succeeded()
+            {
+                problems.push(format!("the cleanup of `{id}` {}", exit.describe()));
+                problems.extend(tail(runner, id).into_iter().map(|l| format!("  {l}")));
             }
         }
         for p in runner.leftovers() {
