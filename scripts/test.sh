@@ -42,7 +42,12 @@ cargo run --quiet --locked -p course -- check
 
 stage "course build"
 site="$(mktemp -d)"
-trap 'rm -rf "$site"' EXIT
+engine_started=""
+finish() {
+    rm -rf "$site"
+    if [ -n "$engine_started" ]; then scripts/containers/engine.sh stop; fi
+}
+trap finish EXIT
 cargo run --quiet --locked -p course -- build --dest "$site/course"
 
 stage "stock mdbook build (the preprocessor as an external command)"
@@ -60,3 +65,23 @@ cargo run --quiet --locked -p course -- lab test
 
 stage "live-service fixtures (a real MLflow server, uvicorn, a real Prometheus)"
 cargo run --quiet --locked -p course -- lab test --path verify/live
+
+stage "a private Docker engine (scripts/containers/engine.sh): never the learner's own"
+engine_rc=0
+scripts/containers/engine.sh start || engine_rc=$?
+case "$engine_rc" in
+    0)
+        engine_started=1
+        eval "$(scripts/containers/engine.sh env)"
+        ;;
+    3) echo "no private engine here (see above): the container tier and the follow's Docker steps are skipped" ;;
+    *) exit "$engine_rc" ;;
+esac
+
+if [ -n "$engine_started" ]; then
+    stage "containers: every lab Dockerfile built and run to healthy as non-root, every compose file up --wait and down"
+    scripts/containers/test.sh
+fi
+
+stage "every lab followed as a learner would (course lab follow): each check fails before its step and passes after it"
+cargo run --quiet --locked -p course -- lab follow
