@@ -127,7 +127,20 @@ def export(lab: str, dest: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / f, target)
         return
-    sh(["cargo", "run", "-q", "-p", "course", "--", "lab", "export", lab, str(dest)], cwd=ROOT)
+    sh([str(course_binary()), "lab", "export", lab, str(dest)], cwd=ROOT)
+
+
+_COURSE: list[Path] = []
+
+
+def course_binary() -> Path:
+    """The `course` CLI, built once per run: `cargo run` per lab would rebuild
+    it whenever a source changed in between (others edit the crates)."""
+    if not _COURSE:
+        sh(["cargo", "build", "-q", "-p", "course"], cwd=ROOT, timeout=1800)
+        target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+        _COURSE.append(target / "debug" / "course")
+    return _COURSE[0]
 
 
 def prepare(lab: str, name: str, ctx: Path) -> None:
@@ -342,7 +355,9 @@ def main() -> int:
         for lab, files in by_lab.items():
             ctx = Path(tmp) / lab
             try:
+                e0 = time.monotonic()
                 export(lab, ctx)
+                print(f"      {lab}: exported in {time.monotonic() - e0:.1f}s", flush=True)
             except Failed as e:
                 results.append(Result(False, lab, "export", 0, [str(e)], e.detail))
                 report(results[-1])
