@@ -221,11 +221,14 @@ pub enum Need {
     Kubernetes,
     /// A GitHub repository of the learner's, with Actions.
     Github,
+    /// A Docker engine that can pull from public image registries (an image
+    /// the course's test engine has no stand-in for, such as Grafana's).
+    Registry,
 }
 
 impl Need {
     /// Every need, in manifest spelling.
-    pub const ALL: [Need; 3] = [Need::Docker, Need::Kubernetes, Need::Github];
+    pub const ALL: [Need; 4] = [Need::Docker, Need::Kubernetes, Need::Github, Need::Registry];
 
     /// The manifest spelling.
     pub fn as_str(self) -> &'static str {
@@ -233,6 +236,7 @@ impl Need {
             Need::Docker => "docker",
             Need::Kubernetes => "kubernetes",
             Need::Github => "github",
+            Need::Registry => "registry",
         }
     }
 
@@ -242,6 +246,7 @@ impl Need {
             Need::Docker => "a Docker engine",
             Need::Kubernetes => "a Kubernetes cluster",
             Need::Github => "a GitHub repository",
+            Need::Registry => "images from a public registry",
         }
     }
 

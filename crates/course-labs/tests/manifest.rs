@@ -373,8 +373,8 @@ fn needs_stops_and_rerunnable_are_read_and_checked() {
     let errs = errors(&bad, &[]);
     let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
     assert!(
-        text.iter()
-            .any(|t| t.contains("unknown need `gpu`") && t.contains("docker, kubernetes, github")),
+        text.iter().any(|t| t.contains("unknown need `gpu`")
+            && t.contains("docker, kubernetes, github, registry")),
         "{text:#?}"
     );
     assert!(

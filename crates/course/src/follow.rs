@@ -119,7 +119,7 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let docker = runtime.block_on(docker_answers());
+    let docker = runtime.block_on(docker_engine());
     let workspace = tempfile::Builder::new()
         .prefix("course-follow-")
         .tempdir()
@@ -203,26 +203,45 @@ pub fn status(project: &Project, id: &str, dir: &Path) -> Result<bool> {
     Ok(failed == 0)
 }
 
-/// Whether a Docker engine answers (`docker info`), within a few seconds.
-async fn docker_answers() -> bool {
+/// The daemon label of the course's own test engine (scripts/containers),
+/// whose base images are local stand-ins and which pulls from no registry.
+const STANDIN_ENGINE_LABEL: &str = "mlops-course.standins=true";
+
+/// The Docker engine `docker` reaches, if one answers within a few seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Docker {
+    /// None answers.
+    Missing,
+    /// The course's test engine: stand-in base images, no registry.
+    Standins,
+    /// Any other engine, which pulls from registries as a learner's does.
+    Engine,
+}
+
+async fn docker_engine() -> Docker {
     let probe = tokio::process::Command::new("docker")
-        .args(["info", "--format", "{{.ServerVersion}}"])
+        .args(["info", "--format", "{{json .Labels}}"])
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
-        .status();
-    matches!(
-        tokio::time::timeout(Duration::from_secs(15), probe).await,
-        Ok(Ok(status)) if status.success()
-    )
+        .output();
+    match tokio::time::timeout(Duration::from_secs(15), probe).await {
+        Ok(Ok(out)) if out.status.success() => {
+            if String::from_utf8_lossy(&out.stdout).contains(STANDIN_ENGINE_LABEL) {
+                Docker::Standins
+            } else {
+                Docker::Engine
+            }
+        }
+        _ => Docker::Missing,
+    }
 }
 
 struct Follower<'a> {
     project: &'a Project,
     lab: &'a Lab,
     options: &'a FollowOptions,
-    docker: bool,
+    docker: Docker,
     dir: PathBuf,
 }
 
@@ -329,10 +348,12 @@ impl Follower<'_> {
     /// What the machine lacks of what the step needs, as a skip reason.
     fn unmet(&self, step: &Step) -> Option<(Need, String)> {
         step.needs.iter().find_map(|&need| {
-            let have = match need {
-                Need::Docker => self.docker,
-                Need::Kubernetes | Need::Github => self.options.with.contains(&need),
-            };
+            let have = self.options.with.contains(&need)
+                || match need {
+                    Need::Docker => self.docker != Docker::Missing,
+                    Need::Registry => self.docker == Docker::Engine,
+                    Need::Kubernetes | Need::Github => false,
+                };
             (!have).then(|| (need, format!("needs {}", need.describe())))
         })
     }
@@ -348,6 +369,10 @@ impl Follower<'_> {
                 Need::Docker => " (install Docker Engine 24 or newer and start it)",
                 Need::Kubernetes => " (pass --with kubernetes where kind, kubectl and helm work)",
                 Need::Github => " (pass --with github where the lab's repository is on GitHub)",
+                Need::Registry if self.docker == Docker::Standins => {
+                    " (this engine has local stand-ins for base images only; the labs workflow runs it with upstream images)"
+                }
+                Need::Registry => " (a Docker engine that can pull images)",
             };
             return Outcome::skip(format!("{why}{hint}"));
         }
@@ -526,7 +551,7 @@ impl Follower<'_> {
         let mut containers;
         loop {
             ports.retain(|&p| port_bound(p));
-            containers = if self.docker {
+            containers = if self.docker != Docker::Missing {
                 lab_containers(&self.lab.id).await
             } else {
                 Vec::new()

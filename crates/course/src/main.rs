@@ -92,8 +92,10 @@ enum LabCommand {
     Follow {
         /// One lab (default: every lab, in module order).
         id: Option<String>,
-        /// Also run steps that need these (kubernetes, github); steps that
-        /// need a Docker engine run when `docker info` answers.
+        /// Also run steps that need these (kubernetes, github, registry);
+        /// steps that need a Docker engine run when `docker info` answers,
+        /// and those that pull images when it is not the course's stand-in
+        /// test engine.
         #[arg(long, value_name = "NEED", value_delimiter = ',', value_parser = parse_need)]
         with: Vec<course_labs::Need>,
         /// Write each passing step's output, normalised, to the book's

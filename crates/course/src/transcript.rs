@@ -21,14 +21,21 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?",
             "<timestamp>",
         ),
+        // Compact ISO timestamps, as in file names: 2026-12-06T202625Z.
+        (r"\b\d{4}-\d{2}-\d{2}T\d{6}Z?", "<timestamp>"),
+        // Dates: 2026-12-06, 2026/12/06.
+        (r"\b\d{4}[-/]\d{2}[-/]\d{2}\b", "<date>"),
         // Clock times as loggers print them.
         (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<time>"),
+        // The kernel a tool reports (Prometheus's host details, uname).
+        (r"\bLinux \d+\.\d+\.\d+[^\s)\x22]*", "Linux <kernel>"),
+        // Where the machine's Python lives (uv names it).
+        (r"(interpreter at: )\S+", "$1<python>"),
         // UUIDs, then run ids, digests and container ids.
         (
             r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
             "<id>",
         ),
-        (r"\b[0-9a-f]{12,64}\b", "<id>"),
         // How long something took: "in 1.23s", "in 345ms", "took 2.1 s".
         (
             r"\b(in|took|after) \d+(?:\.\d+)?\s?(?:ms|µs|us|s|seconds|secs?|m|min)\b",
@@ -77,6 +84,7 @@ pub fn normalise(text: &str, dir: &Path, lab: &str, course_root: &Path) -> Strin
     for (re, with) in MASKS.iter() {
         out = re.replace_all(&out, *with).into_owned();
     }
+    out = mask_hex_ids(&out);
     let mut lines: Vec<&str> = out.lines().map(str::trim_end).collect();
     while lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
@@ -84,6 +92,26 @@ pub fn normalise(text: &str, dir: &Path, lab: &str, course_root: &Path) -> Strin
     let mut joined = lines.join("\n");
     joined.push('\n');
     joined
+}
+
+/// Run ids, digests and container ids: 12 to 64 hex digits with at least
+/// one letter, not the decimals of a number (`0.123456789012`).
+fn mask_hex_ids(text: &str) -> String {
+    static HEX: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"\b[0-9a-f]{12,64}\b").ok());
+    let Some(hex) = HEX.as_ref() else {
+        return text.to_owned();
+    };
+    hex.replace_all(text, |caps: &regex::Captures<'_>| {
+        let m = caps.get(0).map_or("", |m| m.as_str());
+        let start = caps.get(0).map_or(0, |m| m.start());
+        let after_point = text[..start].ends_with('.');
+        if after_point || !m.bytes().any(|b| b.is_ascii_alphabetic()) {
+            m.to_owned()
+        } else {
+            "<id>".to_owned()
+        }
+    })
+    .into_owned()
 }
 
 fn hostname() -> Option<String> {
@@ -117,8 +145,24 @@ mod tests {
     }
 
     #[test]
+    fn dates_kernels_and_interpreters_are_masked() {
+        let text = "2026/12/06 20:26:25 INFO mlflow\n\
+                    wrote reports/drift-2026-12-06T202625Z.json\n\
+                    host_details=\"(Linux 6.18.44-fc-v1300 #1 SMP x86_64)\"\n\
+                    Using CPython 3.12.8 interpreter at: /opt/python/bin/python3.12\n";
+        assert_eq!(
+            normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
+            "<date> <time> INFO mlflow\n\
+             wrote reports/drift-<timestamp>.json\n\
+             host_details=\"(Linux <kernel> #1 SMP x86_64)\"\n\
+             Using CPython 3.12.8 interpreter at: <python>\n"
+        );
+    }
+
+    #[test]
     fn figures_that_are_the_output_stay() {
-        let text = "test accuracy 0.978\nthroughput 812.4 req/s, p50 3.1 ms\n";
+        let text = "test accuracy 0.978\nthroughput 812.4 req/s, p50 3.1 ms\n\
+                    rate 0.0222222222222 and 1.765432101234e+09, id 123456789012\n";
         assert_eq!(
             normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
             text
