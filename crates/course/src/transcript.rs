@@ -29,6 +29,11 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<time>"),
         // The kernel a tool reports (Prometheus's host details, uname).
         (r"\bLinux \d+\.\d+\.\d+[^\s)\x22]*", "Linux <kernel>"),
+        // A client's ephemeral port in server logs (127.0.0.1:34564 - "GET ...").
+        (
+            r"\b(127\.0\.0\.1|localhost|\[::1\]):(?:3[2-9]\d{3}|[4-6]\d{4})\b",
+            "$1:<port>",
+        ),
         // Where the machine's Python lives (uv names it).
         (r"(interpreter at: )\S+", "$1<python>"),
         // UUIDs, then run ids, digests and container ids.
@@ -149,13 +154,15 @@ mod tests {
         let text = "2026/12/06 20:26:25 INFO mlflow\n\
                     wrote reports/drift-2026-12-06T202625Z.json\n\
                     host_details=\"(Linux 6.18.44-fc-v1300 #1 SMP x86_64)\"\n\
-                    Using CPython 3.12.8 interpreter at: /opt/python/bin/python3.12\n";
+                    Using CPython 3.12.8 interpreter at: /opt/python/bin/python3.12\n\
+                    INFO:     127.0.0.1:34564 - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n";
         assert_eq!(
             normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
             "<date> <time> INFO mlflow\n\
              wrote reports/drift-<timestamp>.json\n\
              host_details=\"(Linux <kernel> #1 SMP x86_64)\"\n\
-             Using CPython 3.12.8 interpreter at: <python>\n"
+             Using CPython 3.12.8 interpreter at: <python>\n\
+             INFO:     127.0.0.1:<port> - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n"
         );
     }
 
