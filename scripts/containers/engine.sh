@@ -89,7 +89,9 @@ die() { printf 'engine: error: %s\n' "$*" >&2; exit 1; }
 
 # A missing prerequisite: a skip (exit 3) on a learner's machine, a failure in CI.
 skip() {
-    printf 'engine: skipped: %s\n' "$1" >&2
+    local what=skipped
+    [ "${CI:-}" = true ] && what="error (CI=true: nothing may be skipped)"
+    printf 'engine: %s: %s\n' "$what" "$1" >&2
     [ -n "${2:-}" ] && printf 'engine:   to enable it: %s\n' "$2" >&2
     if [ "${CI:-}" = true ]; then exit 1; fi
     exit 3
