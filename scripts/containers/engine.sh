@@ -30,6 +30,10 @@
 # This script adds the only three rules the engine needs (masquerade and
 # forward for its subnet), each tagged with a comment, and removes exactly those.
 #
+# The daemon carries the label mlops-course.standins=true: `course lab follow`
+# reads it to know that this engine pulls from no registry (its base images are
+# stand-ins), and skips the steps that `need: [registry]`.
+#
 # Exit codes: 0 ok; 1 error; 3 skipped (not Linux, or no root and no
 # password-less sudo, on a learner's machine). Under CI=true a skip is an error.
 set -euo pipefail
@@ -293,6 +297,7 @@ EOF
         --userland-proxy-path "$BIN/docker-proxy" \
         --init-path "$BIN/docker-init" \
         --log-level warn \
+        --label mlops-course.standins=true \
         "${group[@]}" </dev/null >"$DIR/dockerd.log" 2>&1 &
     local launched=$!
     for i in $(seq 120); do
