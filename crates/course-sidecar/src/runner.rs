@@ -1,6 +1,7 @@
 //! Running a lab's declared steps: one process group per run, output
 //! streamed as events and kept (capped), time bounded, cancellable; and
-//! resets, which stop the lab's runs and run its `cleanup` commands in order.
+//! resets, which stop the lab's runs and run their `cleanup` commands, the
+//! last step's first.
 //!
 //! This is the one runner of steps. It knows nothing of HTTP: the sidecar's
 //! API calls it for the page, and [`LabRunner`] is the same code for a
@@ -315,7 +316,7 @@ pub(crate) fn cancel(entry: &LabEntry, step: &Step) -> Result<(), RunError> {
 
 /// Stops the lab's runs (their whole process groups: that is how a reset
 /// stops services, never by matching process names), then runs every step's
-/// `cleanup` in order. Returns the ids of the steps whose cleanup will run
+/// `cleanup`, the last step's first. Returns the ids of the steps whose cleanup will run
 /// and the work itself, for the caller to await or spawn.
 pub(crate) fn reset(
     slots: &RunSlots,
@@ -338,10 +339,13 @@ pub(crate) fn reset(
         running.cancel.notify_one();
     }
     drop(steps);
+    // Last step first, as an undo goes: a container is removed before the
+    // image it runs, a service's data after the service.
     let cleanups: Vec<(String, String)> = entry
         .lab
         .steps
         .iter()
+        .rev()
         .filter_map(|s| Some((s.id.clone(), s.cleanup.clone()?)))
         .collect();
     let ids: Vec<String> = cleanups.iter().map(|(id, _)| id.clone()).collect();

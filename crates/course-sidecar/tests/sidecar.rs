@@ -705,7 +705,7 @@ fn alive(pid: u32) -> bool {
 }
 
 #[tokio::test]
-async fn reset_stops_runs_and_runs_cleanups_in_order() {
+async fn reset_stops_runs_and_runs_cleanups_last_step_first() {
     let fx = Fixture::demo();
     let state = fx.state(fast());
     export(&state, "demo").await;
@@ -721,7 +721,7 @@ async fn reset_stops_runs_and_runs_cleanups_in_order() {
     let mut events = Events::open(&state, "demo").await.expect("stream");
     let r = call(&state, post("/api/labs/demo/reset", state.token())).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
-    assert_eq!(r.json["cleanups"], serde_json::json!(["hello", "slow"]));
+    assert_eq!(r.json["cleanups"], serde_json::json!(["slow", "hello"]));
     // While it resets, nothing starts.
     let r = call(
         &state,
@@ -751,7 +751,7 @@ async fn reset_stops_runs_and_runs_cleanups_in_order() {
     events.until(|e, d| e == "reset" && d["done"] == true).await;
     assert_eq!(
         std::fs::read_to_string(fx.copy("demo").join("reset.log")).expect("cleanups ran"),
-        "one\ntwo\n"
+        "two\none\n"
     );
     let s = call(&state, get("/api/labs/demo/status")).await.json;
     assert_eq!(s["resetting"], false);

@@ -34,6 +34,13 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             r"\b(127\.0\.0\.1|localhost|\[::1\]):(?:3[2-9]\d{3}|[4-6]\d{4})\b",
             "$1:<port>",
         ),
+        // Temporary folders Python's tempfile names at random.
+        (r"/tmp/tmp[A-Za-z0-9_]{6,}", "/tmp/<tmpdir>"),
+        // Addresses of private networks (a container's, a laptop's LAN).
+        (
+            r"\b(?:10\.\d{1,3}|172\.(?:1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\b",
+            "<ip>",
+        ),
         // Where the machine's Python lives (uv names it).
         (r"(interpreter at: )\S+", "$1<python>"),
         // UUIDs, then run ids, digests and container ids.
@@ -75,13 +82,13 @@ pub fn normalise(text: &str, dir: &Path, lab: &str, course_root: &Path) -> Strin
             "~/mlops-course/course".into(),
         ));
     }
-    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
-        places.push((home.to_string_lossy().into_owned(), "~".into()));
-    }
     // Longest first, so a folder inside another is replaced as a whole.
     places.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
     for (from, to) in &places {
         out = out.replace(from.as_str(), to);
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|h| h.len() > 1) {
+        out = replace_home(&out, &home.to_string_lossy());
     }
     if let Some(host) = hostname().filter(|h| h.len() > 2 && h != "localhost") {
         out = out.replace(&host, "HOST");
@@ -97,6 +104,24 @@ pub fn normalise(text: &str, dir: &Path, lab: &str, course_root: &Path) -> Strin
     let mut joined = lines.join("\n");
     joined.push('\n');
     joined
+}
+
+/// The home folder as `~`, where a path starts with it: after a space, a
+/// quote or a bracket, or at a line's start. A path inside a container (a
+/// Dockerfile's `target=/root/.cache/uv`) is the image's, not the machine's,
+/// and stays.
+fn replace_home(text: &str, home: &str) -> String {
+    let Ok(re) = Regex::new(&format!(
+        r#"(^|[\s'"(\[])({})(/|\b|$)"#,
+        regex::escape(home)
+    )) else {
+        return text.to_owned();
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        out.push_str(&re.replace_all(line, "${1}~${3}"));
+    }
+    out
 }
 
 /// Run ids, digests and container ids: 12 to 64 hex digits with at least
@@ -155,14 +180,33 @@ mod tests {
                     wrote reports/drift-2026-12-06T202625Z.json\n\
                     host_details=\"(Linux 6.18.44-fc-v1300 #1 SMP x86_64)\"\n\
                     Using CPython 3.12.8 interpreter at: /opt/python/bin/python3.12\n\
-                    INFO:     127.0.0.1:34564 - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n";
+                    INFO:     127.0.0.1:34564 - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
+                    Created directory /tmp/tmpf9mizxcx for the run\n\
+                    Network URL: http://10.213.0.2:8501\n";
         assert_eq!(
             normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
             "<date> <time> INFO mlflow\n\
              wrote reports/drift-<timestamp>.json\n\
              host_details=\"(Linux <kernel> #1 SMP x86_64)\"\n\
              Using CPython 3.12.8 interpreter at: <python>\n\
-             INFO:     127.0.0.1:<port> - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n"
+             INFO:     127.0.0.1:<port> - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
+             Created directory /tmp/<tmpdir> for the run\n\
+             Network URL: http://<ip>:8501\n"
+        );
+    }
+
+    #[test]
+    fn the_home_folder_is_replaced_where_a_path_starts_with_it() {
+        let text = "uv at /home/ada/.local/bin/uv\n\
+                    \"/home/ada/x\"\n\
+                    RUN --mount=type=cache,target=/home/ada/.cache/uv\n\
+                    /home/adam/other\n";
+        assert_eq!(
+            replace_home(text, "/home/ada"),
+            "uv at ~/.local/bin/uv\n\
+             \"~/x\"\n\
+             RUN --mount=type=cache,target=/home/ada/.cache/uv\n\
+             /home/adam/other\n"
         );
     }
 
