@@ -1638,7 +1638,7 @@ async fn tm_reset_touches_only_what_the_lab_started() {
     let runner = runner_for(&fx, "demo");
     // The same command line as the lab's `family` service, started by
     // somebody else: a pattern (`pkill -f`) would match it.
-    let bystander = std::process::Command::new("sh")
+    let mut bystander = std::process::Command::new("sh")
         .args(["-c", "sleep 300 & echo $! > child.pid; wait"])
         .current_dir(fx.tmp.path())
         .spawn()
