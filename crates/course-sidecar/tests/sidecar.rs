@@ -1654,11 +1654,11 @@ async fn tm_reset_touches_only_what_the_lab_started() {
         "the reset stopped a process the lab did not start"
     );
     // Stop the bystander ourselves.
-    for pid in [bystander_child, bystander.id()] {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
+    let _ = std::process::Command::new("kill")
+        .arg(bystander_child.to_string())
+        .status();
+    let _ = bystander.kill();
+    let _ = bystander.wait();
 }
 
 #[cfg(target_os = "linux")]
