@@ -27,7 +27,12 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\b\d{4}[-/]\d{2}[-/]\d{2}\b", "<date>"),
         // Clock times as loggers print them.
         (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<time>"),
-        // The kernel a tool reports (Prometheus's host details, uname).
+        // What Prometheus and Alertmanager say of the machine and their build.
+        (
+            r#"\b(host_details|fd_limits|vm_limits|build_context|build_user)=(?:"[^"]*"|\S+)"#,
+            "$1=<machine>",
+        ),
+        // The kernel a tool reports (uname).
         (r"\bLinux \d+\.\d+\.\d+[^\s)\x22]*", "Linux <kernel>"),
         // A client's ephemeral port in server logs (127.0.0.1:34564 - "GET ...").
         (
@@ -178,20 +183,22 @@ mod tests {
     fn dates_kernels_and_interpreters_are_masked() {
         let text = "2026/12/06 20:26:25 INFO mlflow\n\
                     wrote reports/drift-2026-12-06T202625Z.json\n\
-                    host_details=\"(Linux 6.18.44-fc-v1300 #1 SMP x86_64)\"\n\
+                    kernel: Linux 6.18.44-fc-v1300 #1 SMP x86_64\n\
                     Using CPython 3.12.8 interpreter at: /opt/python/bin/python3.12\n\
                     INFO:     127.0.0.1:34564 - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
                     Created directory /tmp/tmpf9mizxcx for the run\n\
-                    Network URL: http://10.213.0.2:8501\n";
+                    Network URL: http://10.213.0.2:8501\n\
+                    msg=\"Starting\" host_details=\"(Linux 6.1 x86_64 vm (none))\" fd_limits=\"(soft=1024)\"\n";
         assert_eq!(
             normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
             "<date> <time> INFO mlflow\n\
              wrote reports/drift-<timestamp>.json\n\
-             host_details=\"(Linux <kernel> #1 SMP x86_64)\"\n\
+             kernel: Linux <kernel> #1 SMP x86_64\n\
              Using CPython 3.12.8 interpreter at: <python>\n\
              INFO:     127.0.0.1:<port> - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
              Created directory /tmp/<tmpdir> for the run\n\
-             Network URL: http://<ip>:8501\n"
+             Network URL: http://<ip>:8501\n\
+             msg=\"Starting\" host_details=<machine> fd_limits=<machine>\n"
         );
     }
 
