@@ -366,7 +366,7 @@ impl Follower<'_> {
                 return o;
             }
             let hint = match need {
-                Need::Docker => " (install Docker Engine 24 or newer and start it)",
+                Need::Docker => " (install Docker Engine 25 or newer and start it)",
                 Need::Kubernetes => " (pass --with kubernetes where kind, kubectl and helm work)",
                 Need::Github => " (pass --with github where the lab's repository is on GitHub)",
                 Need::Registry if self.docker == Docker::Standins => {

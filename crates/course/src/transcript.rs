@@ -25,6 +25,11 @@ static MASKS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         (r"\b\d{4}-\d{2}-\d{2}T\d{6}Z?", "<timestamp>"),
         // Dates: 2026-12-06, 2026/12/06.
         (r"\b\d{4}[-/]\d{2}[-/]\d{2}\b", "<date>"),
+        // Clock times with a zone, seconds or not: "20:48 UTC".
+        (
+            r"\b\d{1,2}:\d{2}(?::\d{2})? (UTC|GMT|CET|CEST|EST|EDT|PST|PDT)\b",
+            "<time> $1",
+        ),
         // Clock times as loggers print them.
         (r"\b\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\b", "<time>"),
         // What Prometheus and Alertmanager say of the machine and their build.
@@ -188,6 +193,7 @@ mod tests {
                     INFO:     127.0.0.1:34564 - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
                     Created directory /tmp/tmpf9mizxcx for the run\n\
                     Network URL: http://10.213.0.2:8501\n\
+                    built on Sun 6 Dec <date> 20:48 UTC\n\
                     msg=\"Starting\" host_details=\"(Linux 6.1 x86_64 vm (none))\" fd_limits=\"(soft=1024)\"\n";
         assert_eq!(
             normalise(text, Path::new("/x/lab"), "lab", Path::new("/y")),
@@ -198,6 +204,7 @@ mod tests {
              INFO:     127.0.0.1:<port> - \"GET /ready HTTP/1.1\" 200 OK on 127.0.0.1:8000\n\
              Created directory /tmp/<tmpdir> for the run\n\
              Network URL: http://<ip>:8501\n\
+             built on Sun 6 Dec <date> <time> UTC\n\
              msg=\"Starting\" host_details=<machine> fd_limits=<machine>\n"
         );
     }
