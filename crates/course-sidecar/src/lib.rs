@@ -37,7 +37,7 @@ mod server;
 mod state;
 
 pub use api::app;
-pub use proc::Leftover;
+pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{bind, default_addr, print_banner, raise_fd_limit, serve, serve_on};
 pub use state::{AppState, DEFAULT_PORT, Limits, Settings};

@@ -192,19 +192,10 @@ pub(crate) fn members_of(groups: &[i32]) -> Vec<Leftover> {
             if state == "Z" || state == "X" || !pgrp.is_some_and(|g| groups.contains(&g)) {
                 continue;
             }
-            let command = std::fs::read(entry.path().join("cmdline"))
-                .map(|raw| {
-                    String::from_utf8_lossy(&raw)
-                        .split('\0')
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
             found.push(Leftover {
                 pid,
                 group: pgrp.unwrap_or_default(),
-                command,
+                command: command_line(pid),
             });
         }
         found.sort_by_key(|l| l.pid);
@@ -229,6 +220,87 @@ pub(crate) fn members_of(groups: &[i32]) -> Vec<Leftover> {
     {
         Vec::new()
     }
+}
+
+/// A process's command line, its arguments joined by spaces (empty when
+/// `/proc` does not tell).
+#[cfg(target_os = "linux")]
+fn command_line(pid: i32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            String::from_utf8_lossy(&raw)
+                .split('\0')
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// `(pid, command line)` of a process with a listening socket on `port`.
+pub fn port_listener(port: u16) -> Option<(i32, String)> {
+    #[cfg(target_os = "linux")]
+    {
+        let inodes = listening_inodes(port);
+        if inodes.is_empty() {
+            return None;
+        }
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+                continue;
+            };
+            let holds = fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|target| {
+                    target
+                        .to_str()
+                        .and_then(|t| t.strip_prefix("socket:["))
+                        .and_then(|t| t.strip_suffix(']'))
+                        .is_some_and(|inode| inodes.iter().any(|i| i == inode))
+                })
+            });
+            if holds {
+                return Some((pid, command_line(pid)));
+            }
+        }
+        None
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = port;
+        None
+    }
+}
+
+/// Socket inodes in state LISTEN on `port`, from /proc/net/tcp and tcp6.
+#[cfg(target_os = "linux")]
+fn listening_inodes(port: u16) -> Vec<String> {
+    const LISTEN: &str = "0A";
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (f.get(1), f.get(3), f.get(9)) else {
+                continue;
+            };
+            let local_port = local
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if *state == LISTEN && local_port == Some(port) && *inode != "0" {
+                inodes.push((*inode).to_owned());
+            }
+        }
+    }
+    inodes
 }
 
 /// Reads `reader` to its end, keeping the first `cap` bytes.
@@ -258,5 +330,16 @@ pub(crate) fn exit_parts(status: &ExitStatus) -> (Option<i32>, Option<i32>) {
     #[cfg(not(unix))]
     {
         (status.code(), None)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod port_tests {
+    #[test]
+    fn the_listener_of_a_port_is_this_process() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let (pid, _) = super::port_listener(port).expect("found");
+        assert_eq!(pid, i32::try_from(std::process::id()).expect("pid"));
     }
 }

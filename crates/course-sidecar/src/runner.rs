@@ -273,7 +273,7 @@ pub(crate) fn start(slots: &RunSlots, entry: &Arc<LabEntry>, step: &Step) -> Res
             started_at_ms,
         },
     );
-    tracing::info!(lab = %entry.lab.id, step = %step.id, "step started");
+    tracing::debug!(lab = %entry.lab.id, step = %step.id, "step started");
     let limit = (!step.service).then_some(step.timeout);
     let entry = entry.clone();
     let step_id = step.id.clone();
@@ -429,7 +429,7 @@ fn finish(entry: &LabEntry, step_id: &str, exit: ExitInfo) {
         run.last_exit = Some(exit.clone());
     }
     entry.exited.notify_waiters();
-    tracing::info!(lab = %entry.lab.id, step = %step_id, reason = ?exit.reason, code = ?exit.code, "command ended");
+    tracing::debug!(lab = %entry.lab.id, step = %step_id, reason = ?exit.reason, code = ?exit.code, "command ended");
     entry.send(
         "exit",
         &ExitEvent {

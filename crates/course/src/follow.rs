@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use course_labs::{Lab, Need, Step, Transcript, load_catalog, nearest_id};
+use course_labs::{Lab, Need, Step, Transcript, load_catalog};
 use course_sidecar::{LabRunner, Limits, OutputLine, Phase};
 
 use crate::project::Project;
@@ -102,15 +102,7 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
         );
     }
     let mut labs: Vec<&Lab> = match id {
-        Some(id) => match catalog.get(id) {
-            Some(lab) => vec![lab],
-            None => {
-                let hint = nearest_id(id, catalog.ids())
-                    .map(|n| format!("\n  help: did you mean `{n}`?"))
-                    .unwrap_or_default();
-                bail!("unknown lab `{id}`{hint}");
-            }
-        },
+        Some(id) => vec![crate::lab::lab_by_id(&catalog, id)?],
         None => catalog.labs.iter().collect(),
     };
     labs.sort_by_key(|l| (l.module, l.id.clone()));
@@ -160,12 +152,7 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
 /// per step and the time the refresh took; returns whether every check passed.
 pub fn status(project: &Project, id: &str, dir: &Path) -> Result<bool> {
     let (catalog, _) = load_catalog(&project.labs);
-    let Some(lab) = catalog.get(id) else {
-        let hint = nearest_id(id, catalog.ids())
-            .map(|n| format!("\n  help: did you mean `{n}`?"))
-            .unwrap_or_default();
-        bail!("unknown lab `{id}`{hint}");
-    };
+    let lab = crate::lab::lab_by_id(&catalog, id)?;
     if !dir.is_dir() {
         bail!(
             "{} does not exist\n  help: export the lab first: course lab export {id} {}",
@@ -643,7 +630,7 @@ fn port_bound(port: u16) -> bool {
 /// `" by pid N (command)"` for the process listening on the port, when
 /// `/proc` tells; empty otherwise.
 fn holder(port: u16) -> String {
-    crate::procnet::listener(port)
+    course_sidecar::port_listener(port)
         .map(|(pid, cmd)| format!(" by pid {pid} ({cmd})"))
         .unwrap_or_default()
 }

@@ -3,9 +3,19 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use course_labs::{ExportError, export_lab, load_catalog, nearest_id};
+use course_labs::{Catalog, ExportError, Lab, export_lab, load_catalog, nearest_id};
 
 use crate::project::Project;
+
+/// The lab `id` of the catalog, or an error that names the nearest id.
+pub(crate) fn lab_by_id<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Lab> {
+    catalog.get(id).ok_or_else(|| {
+        let hint = nearest_id(id, catalog.ids())
+            .map(|n| format!("\n  help: did you mean `{n}`?"))
+            .unwrap_or_else(|| "\n  help: `course lab list` shows the labs".to_owned());
+        anyhow::anyhow!("unknown lab `{id}`{hint}")
+    })
+}
 
 /// Prints every lab: id, module, time, title.
 pub fn list(project: &Project) -> Result<()> {
@@ -117,15 +127,7 @@ pub fn test(project: &Project, id: Option<&str>, path: Option<&Path>) -> Result<
             );
         }
         let labs: Vec<_> = match id {
-            Some(id) => match catalog.get(id) {
-                Some(lab) => vec![lab],
-                None => {
-                    let hint = nearest_id(id, catalog.ids())
-                        .map(|n| format!("\n  help: did you mean `{n}`?"))
-                        .unwrap_or_default();
-                    bail!("unknown lab `{id}`{hint}");
-                }
-            },
+            Some(id) => vec![lab_by_id(&catalog, id)?],
             None => catalog.labs.iter().collect(),
         };
         for lab in labs {

@@ -6,7 +6,6 @@ pub mod build;
 pub mod check;
 pub mod follow;
 pub mod lab;
-mod procnet;
 pub mod project;
 pub mod serve;
 pub mod sidecar;

@@ -229,3 +229,20 @@ fn unchanged_copies_of_module_03_files_stay_unchanged() {
         assert_copy_of_module_03(&root, &root.join(copy));
     }
 }
+
+/// The offline Helm helper is one file in two labs (each lab is copied on
+/// its own, so each carries it): the copies stay the same file.
+#[test]
+fn the_labs_copies_of_the_chart_helper_stay_the_same() {
+    let root = root();
+    let kubernetes = root.join("labs/kubernetes/tools/chart.py");
+    let ci_cd = root.join("labs/ci-cd/tools/chart.py");
+    let a = std::fs::read(&kubernetes).unwrap_or_else(|e| panic!("{}: {e}", kubernetes.display()));
+    let b = std::fs::read(&ci_cd).unwrap_or_else(|e| panic!("{}: {e}", ci_cd.display()));
+    assert!(
+        a == b,
+        "{} differs from {}: change both, they are one helper",
+        ci_cd.display(),
+        kubernetes.display()
+    );
+}
