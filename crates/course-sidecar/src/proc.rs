@@ -168,18 +168,8 @@ pub(crate) fn members_of(groups: &[i32]) -> Vec<Leftover> {
     #[cfg(target_os = "linux")]
     {
         let mut found = Vec::new();
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return found;
-        };
-        for entry in dir.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+        for pid in pids() {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
                 continue;
             };
             // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
@@ -222,6 +212,16 @@ pub(crate) fn members_of(groups: &[i32]) -> Vec<Leftover> {
     }
 }
 
+/// The ids of the processes `/proc` lists now.
+#[cfg(target_os = "linux")]
+fn pids() -> impl Iterator<Item = i32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+}
+
 /// A process's command line, its arguments joined by spaces (empty when
 /// `/proc` does not tell).
 #[cfg(target_os = "linux")]
@@ -245,15 +245,8 @@ pub fn port_listener(port: u16) -> Option<(i32, String)> {
         if inodes.is_empty() {
             return None;
         }
-        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+        for pid in pids() {
+            let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
                 continue;
             };
             let holds = fds.flatten().any(|fd| {

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use course_labs::{Lab, Need, Step, Transcript, load_catalog};
+use course_labs::{Lab, Need, Step, Transcript};
 use course_sidecar::{LabRunner, Limits, OutputLine, Phase};
 
 use crate::project::Project;
@@ -73,6 +73,14 @@ impl Tally {
     }
 }
 
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+    }
+}
+
 impl std::fmt::Display for Tally {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -86,26 +94,8 @@ impl std::fmt::Display for Tally {
 /// Follows one lab (or every lab, in module order) and prints a line per
 /// step, then the tally. Returns the tally.
 pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> Result<Tally> {
-    let (catalog, problems) = load_catalog(&project.labs);
-    let mine = id.map(|id| project.labs.join(id));
-    let relevant: Vec<_> = problems
-        .iter()
-        .filter(|p| mine.as_ref().is_none_or(|m| p.file.starts_with(m)))
-        .collect();
-    if !relevant.is_empty() {
-        for p in &relevant {
-            eprintln!("{p}");
-        }
-        bail!(
-            "{} lab manifest problem(s); fix them first (`course check` lists them)",
-            relevant.len()
-        );
-    }
-    let mut labs: Vec<&Lab> = match id {
-        Some(id) => vec![crate::lab::lab_by_id(&catalog, id)?],
-        None => catalog.labs.iter().collect(),
-    };
-    labs.sort_by_key(|l| (l.module, l.id.clone()));
+    let catalog = crate::lab::sound_catalog(project, id)?;
+    let labs = crate::lab::chosen(&catalog, id)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -135,9 +125,7 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
             lab_tally.skipped,
             started.elapsed().as_secs_f64()
         );
-        tally.passed += lab_tally.passed;
-        tally.failed += lab_tally.failed;
-        tally.skipped += lab_tally.skipped;
+        tally += lab_tally;
     }
     if options.keep {
         let kept = workspace.keep();
@@ -151,7 +139,7 @@ pub fn follow(project: &Project, id: Option<&str>, options: &FollowOptions) -> R
 /// learner's copy at `dir`, as one refresh of the page does. Prints a line
 /// per step and the time the refresh took; returns whether every check passed.
 pub fn status(project: &Project, id: &str, dir: &Path) -> Result<bool> {
-    let (catalog, _) = load_catalog(&project.labs);
+    let catalog = crate::lab::sound_catalog(project, Some(id))?;
     let lab = crate::lab::lab_by_id(&catalog, id)?;
     if !dir.is_dir() {
         bail!(

@@ -17,6 +17,48 @@ pub(crate) fn lab_by_id<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Lab> {
     })
 }
 
+/// The catalog, once the manifests that matter are sound: lab `id`'s alone
+/// (another lab's half-written manifest is not this lab's problem, and is
+/// only counted), or every lab's. Prints each problem and fails otherwise.
+pub(crate) fn sound_catalog(project: &Project, id: Option<&str>) -> Result<Catalog> {
+    let (catalog, mut problems) = load_catalog(&project.labs);
+    if let Some(id) = id {
+        let mine = project.labs.join(id);
+        let others = problems
+            .iter()
+            .filter(|p| !p.file.starts_with(&mine))
+            .count();
+        if others > 0 {
+            eprintln!(
+                "note: {others} problem(s) in other labs' manifests, not checked here (`course check` lists them)"
+            );
+        }
+        problems.retain(|p| p.file.starts_with(&mine));
+    }
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        bail!(
+            "{} lab manifest problem(s); fix them first (`course check` lists them)",
+            problems.len()
+        );
+    }
+    Ok(catalog)
+}
+
+/// Lab `id`, or every lab (in module order) when none is named.
+pub(crate) fn chosen<'a>(catalog: &'a Catalog, id: Option<&str>) -> Result<Vec<&'a Lab>> {
+    Ok(match id {
+        Some(id) => vec![lab_by_id(catalog, id)?],
+        None => {
+            let mut labs: Vec<&Lab> = catalog.labs.iter().collect();
+            labs.sort_by_key(|l| (l.module, l.id.clone()));
+            labs
+        }
+    })
+}
+
 /// Prints every lab: id, module, time, title.
 pub fn list(project: &Project) -> Result<()> {
     let (catalog, problems) = load_catalog(&project.labs);
@@ -101,35 +143,8 @@ pub fn test(project: &Project, id: Option<&str>, path: Option<&Path>) -> Result<
             .into_iter()
             .for_each(&mut report);
     } else {
-        let (catalog, mut problems) = load_catalog(&project.labs);
-        if let Some(id) = id {
-            // Testing one lab needs only that lab's manifest to be sound:
-            // another lab's half-written manifest is not this lab's problem.
-            let mine = project.labs.join(id);
-            let others = problems
-                .iter()
-                .filter(|p| !p.file.starts_with(&mine))
-                .count();
-            if others > 0 {
-                eprintln!(
-                    "note: {others} problem(s) in other labs' manifests, not checked here (`course check` lists them)"
-                );
-            }
-            problems.retain(|p| p.file.starts_with(&mine));
-        }
-        if !problems.is_empty() {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            bail!(
-                "{} lab manifest problem(s); fix them first (`course check` lists them)",
-                problems.len()
-            );
-        }
-        let labs: Vec<_> = match id {
-            Some(id) => vec![lab_by_id(&catalog, id)?],
-            None => catalog.labs.iter().collect(),
-        };
+        let catalog = sound_catalog(project, id)?;
+        let labs = chosen(&catalog, id)?;
         for lab in labs {
             let files: Vec<String> = lab.files.iter().map(|f| f.rel.clone()).collect();
             crate::verify::verify(&lab.id, &lab.dir, &files, &tools)
