@@ -43,7 +43,7 @@ class Variant:
 
 VARIANTS = (
     Variant("naive", "Dockerfile.naive", "wine-api:naive"),
-    Variant("multi-stage", "Dockerfile", "wine-api:dev"),
+    Variant("multi-stage", "Dockerfile", "wine-api:01"),
 )
 
 # BuildKit's plain progress names each Dockerfile step like

@@ -25,6 +25,18 @@ LABS = ROOT / "labs"
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 # Folders a lab may hold that are not the lab's own files (a learner's venv, caches).
 SKIP_DIRS = {".venv", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache"}
+# Files the tier cannot build here, each with the reason it prints. They are
+# still found and listed (tier.py reports each as "not built", never as passed),
+# but their bases are not asked of standins.sh. `course lab test` still lints them.
+NOT_BUILT = {
+    ("docker-basics", "Dockerfile.gpu"): (
+        "needs nvidia/cuda (no stand-in: no NVIDIA registry is reachable) and a GPU "
+        "with the NVIDIA Container Toolkit; hadolint and tests/test_gpu.py check it"
+    ),
+    ("docker-basics", "compose.gpu.yaml"): (
+        "an override for Dockerfile.gpu that reserves NVIDIA GPUs; tests/test_gpu.py checks it"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,11 @@ class LabFile:
     kind: str  # "dockerfile" or "compose"
     lab: str
     path: Path
+
+    @property
+    def not_built(self) -> str | None:
+        """Why the tier does not build this file, or None."""
+        return NOT_BUILT.get((self.lab, self.path.name))
 
 
 def _walk(lab: Path) -> list[Path]:
@@ -50,7 +67,7 @@ def lab_files() -> list[LabFile]:
         for p in _walk(lab):
             if p.name == "Dockerfile" or p.name.startswith("Dockerfile."):
                 out.append(LabFile("dockerfile", lab.name, p))
-            elif p.name in COMPOSE_NAMES:
+            elif p.name in COMPOSE_NAMES or (lab.name, p.name) in NOT_BUILT:
                 out.append(LabFile("compose", lab.name, p))
     return out
 
@@ -126,6 +143,8 @@ def main(argv: list[str]) -> int:
     if argv[1:] == ["bases"]:
         seen: dict[str, str] = {}
         for f in lab_files():
+            if f.not_built:
+                continue
             bases = dockerfile_bases(f.path) if f.kind == "dockerfile" else compose_bases(f.path)
             for image in bases:
                 seen.setdefault(image, str(f.path.relative_to(ROOT)))

@@ -4,7 +4,7 @@
 #   python:3.X-slim-<release>     Debian <release> rootfs (mmdebstrap) with Debian's python3.X
 #   python:3.X-<release>          the slim stand-in + compilers, headers, git, curl
 #   ghcr.io/astral-sh/uv:X        uv and uvx from the uv X wheel on PyPI, FROM scratch
-#   ghcr.io/mlflow/mlflow:vX      mlflow==X from PyPI in a venv on python:3.11-slim-bookworm
+#   ghcr.io/mlflow/mlflow:vX      mlflow==X from PyPI in a venv on python:$MLFLOW_PYTHON-slim-$MLFLOW_RELEASE
 # No image registry can be reached from the machines the course is tested on,
 # and a learner's own engine must never hold images named like upstream ones
 # that are not: so these exist only in the private engine.
@@ -25,6 +25,10 @@ LABEL=mlops-course.standin.recipe
 # uv used inside the MLflow stand-in's build: the version the course pins.
 UV_FOR_BUILDS="$(sed -n 's/^UV_VERSION="\(.*\)"$/\1/p' "$ROOT/scripts/install-tools.sh")"
 [ -n "$UV_FOR_BUILDS" ] || { echo "standins: no UV_VERSION in scripts/install-tools.sh" >&2; exit 1; }
+# The slim Python stand-in the MLflow one is built FROM: the labs' own base
+# (upstream's MLflow image has a slim Python base of its own).
+MLFLOW_PYTHON=3.13
+MLFLOW_RELEASE=trixie
 
 log() { printf 'standins: %s\n' "$*" >&2; }
 die() { printf 'standins: error: %s\n' "$*" >&2; exit 1; }
@@ -93,7 +97,7 @@ python_slim() {
             || die "mmdebstrap $release with python$version failed (does Debian $release ship python$version?)"
         mv "$tar.part" "$tar"
     fi
-    # The exact Python version, from the rootfs' package database (3.11.2-6+deb12u6 -> 3.11.2).
+    # The exact Python version, from the rootfs' package database (3.13.5-2 -> 3.13.5).
     local full
     full="$(tar -xOf "$tar" ./var/lib/dpkg/status | awk -v p="python$version" \
         '$1 == "Package:" { cur = $2 } cur == p && $1 == "Version:" { split($2, v, "-"); print v[1]; exit }')"
@@ -146,10 +150,10 @@ PY
 # ghcr.io/mlflow/mlflow:vX: mlflow==X in a venv first on PATH (so `mlflow`
 # and `python` answer as in upstream's image), running as root like upstream.
 mlflow_image() {
-    local image="$1" key="$2" version="$3" uv="$4"
+    local image="$1" key="$2" version="$3" uv="$4" python="$5" release="$6"
     ensure "ghcr.io/astral-sh/uv:$uv" uv_image "$uv"
     docker build --quiet --label "$LABEL=$key" -t "$image" - >/dev/null <<EOF
-FROM python:3.11-slim-bookworm
+FROM python:$python-slim-$release
 RUN --mount=from=ghcr.io/astral-sh/uv:$uv,source=/uv,target=/bin/uv \\
     uv venv --quiet --python /usr/local/bin/python3 /opt/mlflow \\
     && uv pip install --quiet --no-cache --python /opt/mlflow/bin/python "mlflow==$version"
@@ -176,8 +180,8 @@ for line in "${wanted[@]}"; do
     elif [[ "$image" =~ ^ghcr\.io/astral-sh/uv:([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then
         ensure "$image" uv_image "${BASH_REMATCH[1]}"
     elif [[ "$image" =~ ^ghcr\.io/mlflow/mlflow:v([0-9]+\.[0-9]+\.[0-9]+)$ ]]; then
-        ensure python:3.11-slim-bookworm python_slim 3.11 bookworm
-        ensure "$image" mlflow_image "${BASH_REMATCH[1]}" "$UV_FOR_BUILDS"
+        ensure "python:$MLFLOW_PYTHON-slim-$MLFLOW_RELEASE" python_slim "$MLFLOW_PYTHON" "$MLFLOW_RELEASE"
+        ensure "$image" mlflow_image "${BASH_REMATCH[1]}" "$UV_FOR_BUILDS" "$MLFLOW_PYTHON" "$MLFLOW_RELEASE"
     else
         die "no stand-in recipe for $image (named in $source): add one to scripts/containers/standins.sh"
     fi

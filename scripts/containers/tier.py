@@ -13,8 +13,11 @@ For each lab that has a Dockerfile or a compose file:
   - each compose file is brought up with `docker compose up --build --wait`,
     the endpoints its services publish are asked, and `down --volumes` must
     leave no container, network or volume of the project behind.
-One line per image or compose file, `pass|FAIL  LAB  WHAT  seconds`, then a
-summary; the exit status is 1 if anything failed.
+A file labs.py lists in NOT_BUILT (the GPU variant: no NVIDIA base image and no
+GPU here) is not built; it gets a `NOT BUILT` line with the reason and its own
+count in the summary, never a pass.
+One line per image or compose file, `pass|FAIL|NOT BUILT  LAB  WHAT  seconds`,
+then a summary; the exit status is 1 if anything failed.
 
 Names never collide with a learner's: images are tagged mlops-course-test/...,
 containers and compose projects are named mlops-course-test-<lab>..., and
@@ -62,12 +65,13 @@ ROOT_BY_DESIGN = {
 
 @dataclass
 class Result:
-    ok: bool
+    ok: bool  # for a file that was not built: False, and not_built says why
     lab: str
     what: str
     seconds: float
     notes: list[str] = field(default_factory=list)
     detail: str = ""
+    not_built: bool = False
 
 
 class Failed(Exception):
@@ -135,7 +139,10 @@ _COURSE: list[Path] = []
 
 def course_binary() -> Path:
     """The `course` CLI, built once per run: `cargo run` per lab would rebuild
-    it whenever a source changed in between (others edit the crates)."""
+    it whenever a source changed in between (others edit the crates).
+    MLOPS_COURSE_BIN names an already built one instead."""
+    if not _COURSE and os.environ.get("MLOPS_COURSE_BIN"):
+        _COURSE.append(Path(os.environ["MLOPS_COURSE_BIN"]))
     if not _COURSE:
         sh(["cargo", "build", "-q", "-p", "course"], cwd=ROOT, timeout=1800)
         target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
@@ -365,7 +372,9 @@ def main() -> int:
             # Dockerfiles first: a compose file's build then reuses their cache.
             for f in sorted(files, key=lambda f: (f.kind != "dockerfile", f.path.name)):
                 rel = f.path.relative_to(ROOT / "labs" / lab)
-                if len(rel.parts) != 1:
+                if f.not_built:
+                    results.append(Result(False, lab, str(rel), 0, [f.not_built], not_built=True))
+                elif len(rel.parts) != 1:
                     results.append(Result(False, lab, str(rel), 0, ["only files at a lab's top level are supported"]))
                 elif not (ctx / rel).exists():
                     results.append(Result(False, lab, str(rel), 0, ["`course lab export` did not write it"]))
@@ -374,16 +383,21 @@ def main() -> int:
                 else:
                     results.append(compose_test(lab, f.path, ctx))
                 report(results[-1])
-    failed = [r for r in results if not r.ok]
+    passed = [r for r in results if r.ok]
+    not_built = [r for r in results if r.not_built]
+    failed = [r for r in results if not r.ok and not r.not_built]
+    # A file that cannot be built here is neither passed nor failed: it is
+    # counted apart, with its reason on its own line above.
     print(
-        f"containers: {len(results) - len(failed)} passed, {len(failed)} failed "
+        f"containers: {len(passed)} passed, {len(failed)} failed, {len(not_built)} not built "
         f"in {time.monotonic() - t_all:.0f}s"
     )
     return 1 if failed else 0
 
 
 def report(r: Result) -> None:
-    print(f"{'pass' if r.ok else 'FAIL'}  {r.lab:<14} {r.what:<18} {r.seconds:6.1f}s  {'; '.join(r.notes)}", flush=True)
+    status = "pass" if r.ok else "NOT BUILT" if r.not_built else "FAIL"
+    print(f"{status:<4}  {r.lab:<14} {r.what:<18} {r.seconds:6.1f}s  {'; '.join(r.notes)}", flush=True)
     if not r.ok and r.detail:
         print("    " + r.detail.replace("\n", "\n    "), flush=True)
 

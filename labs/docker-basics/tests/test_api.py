@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import joblib
+import pytest
 from fastapi.testclient import TestClient
 
 from wine_api.app import MAX_BATCH_SIZE, create_app
@@ -72,6 +74,24 @@ def test_invalid_input_is_refused_with_422_naming_each_field(
         ("colour", "extra_forbidden"),
         ("proline", "missing"),
     }
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
+@pytest.mark.parametrize("path", ["/predict", "/predict/batch"])
+def test_a_number_that_is_not_finite_is_a_422(
+    client: TestClient, wine: dict[str, float], literal: str, path: str
+) -> None:
+    """Python's JSON parser reads NaN and Infinity (and 1e999 as Infinity);
+    the answer names the field, as module 03's API does, instead of a 500."""
+    # httpx refuses to send NaN, so the body is written by hand.
+    one = json.dumps({**wine, "hue": "X"}).replace('"X"', literal)
+    body = one if path == "/predict" else f'{{"instances": [{one}]}}'
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    (problem,) = response.json()["detail"]
+    assert problem["loc"][-1] == "hue"
+    assert problem["type"] == "finite_number"
+    assert problem["input"] in {"nan", "inf", "-inf"}
 
 
 def test_batches_are_bounded(client: TestClient, wine: dict[str, float]) -> None:

@@ -27,7 +27,7 @@ PLAIN_PROGRESS = """\
 #5 [uv 1/1] FROM ghcr.io/astral-sh/uv:0.13.9@sha256:0000
 #5 DONE 0.0s
 
-#6 [base 1/1] FROM docker.io/library/python:3.11-slim-bookworm@sha256:1111
+#6 [base 1/1] FROM docker.io/library/python:3.13-slim-trixie@sha256:1111
 #6 DONE 0.0s
 
 #8 [builder 1/7] COPY --from=uv /uv /bin/uv
@@ -102,7 +102,7 @@ elif args[0] == "build":
     print("#7 [builder 2/4] COPY src ./src\\n#7 DONE 0.1s")
     print("#8 [builder 1/4] WORKDIR /app\\n#8 CACHED")
 elif args[:2] == ["image", "inspect"]:
-    print("293400000 12" if args[-1].endswith(":dev") else "1234000000 9")
+    print("293400000 12" if args[-1].endswith(":01") else "1234000000 9")
 """
 
 
@@ -135,7 +135,7 @@ def test_it_builds_changes_a_line_rebuilds_and_restores_the_source(
     builds = [c for c in calls(fake_lab) if c["args"][0] == "build"]
     tags = [b["args"][b["args"].index("-t") + 1] for b in builds]
     files = [b["args"][b["args"].index("-f") + 1] for b in builds]
-    assert tags == ["wine-api:naive", "wine-api:dev"] * 3
+    assert tags == ["wine-api:naive", "wine-api:01"] * 3
     assert files == ["Dockerfile.naive", "Dockerfile"] * 3
     assert all("--progress=plain" in b["args"] and b["args"][-1] == "." for b in builds)
     changed = [b["app"] != original for b in builds]
@@ -146,7 +146,7 @@ def test_it_builds_changes_a_line_rebuilds_and_restores_the_source(
     table = (fake_lab / "image-comparison.txt").read_text()
     assert "Docker Engine 29.1.3" in table
     assert "wine-api:naive  1.23 GB" in table
-    assert "wine-api:dev    293.4 MB" in table
+    assert "wine-api:01     293.4 MB" in table
     assert "(1 of 2 steps cached)" in table
     assert table in capsys.readouterr().out
 

@@ -66,7 +66,7 @@ def test_ports_are_published_on_loopback_only_and_follow_the_course_plan(
 def test_images_are_pinned(compose: dict[str, Any], mlflow: dict[str, Any]) -> None:
     assert re.fullmatch(r"ghcr\.io/mlflow/mlflow:v\d+\.\d+\.\d+", mlflow["image"])
     # The API's image is built here and tagged the way the lab's steps run it.
-    assert compose["services"]["api"]["image"] == "wine-api:dev"
+    assert compose["services"]["api"]["image"] == "wine-api:01"
 
 
 def test_the_api_is_built_from_this_labs_dockerfile(compose: dict[str, Any], lab: Path) -> None:

@@ -13,6 +13,9 @@ import pytest
 from dockerfile import Instruction, Stage, stages
 
 DOCKERFILES = ["Dockerfile", "Dockerfile.naive"]
+# The GPU variant has no python: base (tests/test_gpu.py checks the rest of it).
+EVERY_DOCKERFILE = [*DOCKERFILES, "Dockerfile.gpu"]
+PIN_COMMENT = re.compile(r"# pin \(checked \d{4}-\d{2}-\d{2}\): \S.*")
 SECRET_NAME = re.compile(r"secret|token|passw(or)?d|api_?key|credential|private_?key", re.I)
 
 
@@ -33,7 +36,7 @@ def cmd_port(command: list[str]) -> int:
     return int(command[command.index("--port") + 1])
 
 
-@pytest.mark.parametrize("name", DOCKERFILES)
+@pytest.mark.parametrize("name", EVERY_DOCKERFILE)
 def test_every_base_image_is_pinned(lab: Path, name: str) -> None:
     earlier: set[str] = set()
     for stage in stages(lab / name):
@@ -81,7 +84,7 @@ def test_both_variants_run_the_same_python(lab: Path) -> None:
             if s.image.startswith("python:")
         }
 
-    assert minor("Dockerfile") == minor("Dockerfile.naive") == {"3.11"}
+    assert minor("Dockerfile") == minor("Dockerfile.naive") == {"3.13"}
 
 
 def test_builder_and_runtime_start_from_one_base(lab: Path) -> None:
@@ -141,7 +144,23 @@ def test_the_server_starts_in_exec_form_listening_on_all_interfaces(final: Stage
     assert command[command.index("--host") + 1] == "0.0.0.0"
 
 
-@pytest.mark.parametrize("name", DOCKERFILES)
+@pytest.mark.parametrize("name", EVERY_DOCKERFILE)
+def test_every_from_says_why_and_when_it_was_pinned(lab: Path, name: str) -> None:
+    """The line above each FROM of an image: `# pin (checked DATE): reason`."""
+    lines = (lab / name).read_text().splitlines()
+    names: set[str] = set()
+    for number, line in enumerate(lines):
+        if not line.startswith("FROM "):
+            continue
+        words = line.split()
+        if words[1] not in names:
+            above = lines[number - 1] if number else ""
+            assert PIN_COMMENT.fullmatch(above), f"{name}:{number + 1}: no pin comment above it"
+        if len(words) >= 4 and words[2].upper() == "AS":
+            names.add(words[3])
+
+
+@pytest.mark.parametrize("name", EVERY_DOCKERFILE)
 def test_no_secret_is_baked_into_arg_or_env(lab: Path, name: str) -> None:
     for stage in stages(lab / name):
         for instruction in stage.all("ENV") + stage.all("ARG"):
@@ -202,7 +221,7 @@ def test_the_dockerignore_drops_clutter_and_keeps_what_the_builds_need(lab: Path
     for clutter in (".venv/bin/python", "model/model.joblib", ".env", ".git/HEAD", "tests/x.py"):
         assert ignored(clutter, patterns), f"{clutter} would be sent to the builder"
     needed = {"pyproject.toml", "uv.lock", "src/wine_api/app.py", "src/wine_api/train.py"}
-    for name in DOCKERFILES:
+    for name in EVERY_DOCKERFILE:
         for stage in stages(lab / name):
             for instruction in stage.instructions:
                 needed.update(context_sources(instruction))

@@ -21,63 +21,31 @@ import joblib
 import numpy as np
 import sklearn
 from fastapi import Depends, FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from wine_api import __version__
+
+# The request and response bodies and the error bodies are module 03's files,
+# copied unchanged: one contract, whichever lab's image answers.
+from wine_api.errors import MODEL_NOT_LOADED, validation_errors
+from wine_api.schemas import (
+    MAX_BATCH_SIZE,
+    MAX_BODY_BYTES,
+    BatchRequest,
+    BatchResponse,
+    ClassPrediction,
+    PredictionResponse,
+    WineFeatures,
+)
+
+__all__ = ["FEATURES", "MAX_BATCH_SIZE", "LoadedModel", "create_app", "load_model"]
 
 logger = logging.getLogger("wine_api")
 
 DEFAULT_MODEL_PATH = Path("model/model.joblib")
-MAX_BATCH_SIZE = 1000
-MAX_BODY_BYTES = 1024 * 1024
-
-# Impossible values (negative amounts) are refused; unusual ones reach the model.
-Amount = Annotated[float, Field(ge=0)]
-
-
-class WineFeatures(BaseModel):
-    """The 13 chemical measurements of one wine, in training order."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-
-    alcohol: Amount
-    malic_acid: Amount
-    ash: Amount
-    alcalinity_of_ash: Amount
-    magnesium: Amount
-    total_phenols: Amount
-    flavanoids: Amount
-    nonflavanoid_phenols: Amount
-    proanthocyanins: Amount
-    color_intensity: Amount
-    hue: Amount
-    od280_od315_of_diluted_wines: Amount
-    proline: Amount
-
-
 FEATURES: list[str] = list(WineFeatures.model_fields)
-
-
-class BatchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    instances: list[WineFeatures] = Field(min_length=1, max_length=MAX_BATCH_SIZE)
-
-
-class ClassPrediction(BaseModel):
-    class_id: int
-    class_name: str
-    probabilities: dict[str, float]
-
-
-class PredictionResponse(ClassPrediction):
-    model_version: str
-
-
-class BatchResponse(BaseModel):
-    model_version: str
-    predictions: list[ClassPrediction]
 
 
 class ModelNotLoadedError(Exception):
@@ -171,7 +139,17 @@ def create_app(model_path: Path | str | None = None) -> FastAPI:
     async def model_not_loaded(request: Request, exc: ModelNotLoadedError) -> JSONResponse:
         return JSONResponse(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            content={"detail": "The model is not loaded; GET /ready says why."},
+            content={"detail": MODEL_NOT_LOADED},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 handler echoes the rejected input back, and JSON
+        # cannot hold NaN or Infinity: it would answer 500. validation_errors
+        # makes the body safe, so a NaN field gets its 422 like any other.
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"detail": jsonable_encoder(validation_errors(exc.errors()))},
         )
 
     @app.get("/health")
