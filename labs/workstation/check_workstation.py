@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""Check that this machine has every tool the MLOps course uses.
+"""Check that this machine has the tools the MLOps course uses, module by module.
 
-    python3 check_workstation.py                      # what module 00 needs; the rest is listed
-    python3 check_workstation.py --module 3           # what modules 00-03 need
+    python3 check_workstation.py                      # ready for module 00? the rest is listed
+    python3 check_workstation.py --module 1           # ready for modules 00-01?
+    python3 check_workstation.py --module 5           # ... for the Kubernetes module?
     python3 check_workstation.py --module 9           # the whole course
+    python3 check_workstation.py --serve              # also the Rust toolchain of `course serve`
     python3 check_workstation.py --os macos           # another system's install hints
     python3 check_workstation.py --save report.txt    # also write the report to a file
 
 For each tool it runs the tool's own version command, takes the first version
 number in what the command prints, and compares it with the course's minimum:
 the same rule the checks on the course pages use. It prints one table row per
-tool with a hint for your system: how to install, start or upgrade it.
+tool with a hint for your system (how to install, start or upgrade it), then
+whether you are ready for each stage of the course.
 
 It exits with 1 when a tool that the chosen modules need is missing, too old
-or not working, 0 otherwise. Tools of later modules are checked and reported
-the same way, but they never make the exit code 1: you install them when you
-get there.
+or not working, 0 otherwise. Tools of later modules, optional tools and the
+Rust toolchain (unless you pass --serve) are checked and reported the same
+way, but they never make the exit code 1: install them when you get there.
 
-Standard library only, so it runs before anything else is installed. It also
-starts on a Python older than the course's 3.11 (3.8 or later), so an old
-`python3` can report itself as too old instead of failing with a syntax error.
+It only observes: it runs version commands, nothing else, and writes no file
+unless you pass --save. Standard library only, so it runs before anything
+else is installed. It also starts on a Python older than the course's 3.11
+(3.8 or later), so an old `python3` can report itself as too old instead of
+failing with a syntax error.
 """
 
 from __future__ import annotations
@@ -58,14 +63,14 @@ WINDOWS_HINT = (
 
 @dataclass(frozen=True)
 class Tool:
-    """One tool the course needs, and how to ask it for its version."""
+    """One tool the course uses, and how to ask it for its version."""
 
     name: str
     # Tried in order; the first one found on PATH is run with `args`.
     executables: tuple[str, ...]
     args: tuple[str, ...]
     minimum: str
-    # The first module of the course whose lab needs this tool.
+    # The first module of the course whose lab uses this tool.
     module: int
     # Install hints for "linux", "macos" and "wsl": shown when the tool is
     # missing, and for any other problem that has no hint of its own below.
@@ -74,10 +79,23 @@ class Tool:
     upgrade_hints: dict[str, str] | None = None
     # Shown instead when the tool is there but its version command fails.
     failed_hints: dict[str, str] | None = None
+    # Useful from `module` on, but no lab step depends on it: never fails.
+    optional: bool = False
+    # Needed by `course serve` (the book on your machine, with live checks),
+    # not by any lab: fails only with --serve.
+    serve: bool = False
 
     @property
     def command(self) -> str:
         return " ".join((self.executables[0], *self.args))
+
+    @property
+    def needed_from(self) -> str:
+        if self.serve:
+            return "course serve"
+        if self.optional:
+            return f"module {self.module:02d}, optional"
+        return f"module {self.module:02d}"
 
 
 DOCKER_INSTALL = {
@@ -88,6 +106,26 @@ DOCKER_INSTALL = {
     "Settings > Resources > WSL integration for your distribution",
 }
 
+# rustup installs the current stable Rust; distributions' rustc packages are
+# often older than the workspace's rust-version (Debian 13: 1.85).
+RUSTUP = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh, then open a new terminal"
+RUST_INSTALL = dict.fromkeys(("linux", "macos", "wsl"), f"install Rust with rustup: {RUSTUP}")
+RUST_UPGRADE = {
+    "linux": "rustup update stable (a distribution's rustc: remove it, install rustup)",
+    "macos": "rustup update stable",
+    "wsl": "rustup update stable (a distribution's rustc: remove it, install rustup)",
+}
+
+PROMETHEUS_INSTALL = {
+    "linux": "sudo apt install prometheus (then: sudo systemctl disable --now prometheus, "
+    "so the lab's own Prometheus gets port 9090), or the release archive from "
+    "https://prometheus.io/download/",
+    "macos": "brew install prometheus",
+    "wsl": "sudo apt install prometheus, or the release archive from "
+    "https://prometheus.io/download/",
+}
+
+# In the order of the course: the table lists them so.
 TOOLS = (
     Tool(
         name="python",
@@ -96,7 +134,7 @@ TOOLS = (
         minimum="3.11",
         module=0,
         hints={
-            "linux": "sudo apt install python3 (Debian 12: 3.11, Ubuntu 24.04: 3.12); "
+            "linux": "sudo apt install python3 (Debian 13: 3.13, Ubuntu 24.04: 3.12); "
             "on older systems: uv python install 3.12 --default",
             "macos": "brew install python, or: uv python install 3.12 --default",
             "wsl": "sudo apt install python3 (Ubuntu 24.04: 3.12), "
@@ -114,6 +152,11 @@ TOOLS = (
             "macos": "brew install uv, or: curl -LsSf https://astral.sh/uv/install.sh | sh",
             "wsl": "curl -LsSf https://astral.sh/uv/install.sh | sh, then open a new terminal",
         },
+        upgrade_hints={
+            "linux": "uv self update (installed with Homebrew or pipx: upgrade it there)",
+            "macos": "brew upgrade uv, or: uv self update if you used the installer",
+            "wsl": "uv self update (installed with pipx: pipx upgrade uv)",
+        },
     ),
     Tool(
         name="git",
@@ -125,6 +168,18 @@ TOOLS = (
             "linux": "sudo apt install git",
             "macos": "xcode-select --install, or: brew install git",
             "wsl": "sudo apt install git",
+        },
+    ),
+    Tool(
+        name="curl",
+        executables=("curl",),
+        args=("--version",),
+        minimum="7.76",
+        module=1,
+        hints={
+            "linux": "sudo apt install curl",
+            "macos": "comes with macOS; for a newer one: brew install curl",
+            "wsl": "sudo apt install curl",
         },
     ),
     Tool(
@@ -164,6 +219,20 @@ TOOLS = (
         },
     ),
     Tool(
+        # BuildKit's client. `docker build` goes through it, and Compose
+        # refuses to build without buildx 0.17 or later.
+        name="docker buildx",
+        executables=("docker",),
+        args=("buildx", "version"),
+        minimum="0.17",
+        module=1,
+        hints={
+            "linux": "sudo apt install docker-buildx-plugin (from Docker's apt repository)",
+            "macos": "comes with Docker Desktop: update Docker Desktop",
+            "wsl": "comes with Docker Desktop: update Docker Desktop on Windows",
+        },
+    ),
+    Tool(
         name="docker compose",
         executables=("docker",),
         args=("compose", "version"),
@@ -176,10 +245,11 @@ TOOLS = (
         },
     ),
     Tool(
+        # Within one minor version of module 05's cluster, Kubernetes 1.37.
         name="kubectl",
         executables=("kubectl",),
         args=("version", "--client"),
-        minimum="1.32",
+        minimum="1.36",
         module=5,
         hints={
             "linux": "https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/ "
@@ -189,17 +259,18 @@ TOOLS = (
         },
     ),
     Tool(
+        # The release whose notes list module 05's node image.
         name="kind",
         executables=("kind",),
         args=("version",),
-        minimum="0.31",
+        minimum="0.33",
         module=5,
         hints={
             "linux": "release binary: https://kind.sigs.k8s.io/docs/user/quick-start/ "
-            "(or: go install sigs.k8s.io/kind@v0.31.0)",
+            "(or: go install sigs.k8s.io/kind@v0.33.0)",
             "macos": "brew install kind",
             "wsl": "release binary: https://kind.sigs.k8s.io/docs/user/quick-start/ "
-            "(or: go install sigs.k8s.io/kind@v0.31.0)",
+            "(or: go install sigs.k8s.io/kind@v0.33.0)",
         },
     ),
     Tool(
@@ -215,6 +286,80 @@ TOOLS = (
             "wsl": "curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-4"
             " | bash",
         },
+    ),
+    Tool(
+        # Module 06 runs on GitHub; gh is the convenient way to start a
+        # workflow and to verify an image's attestations (gh 2.49 or later).
+        name="gh",
+        executables=("gh",),
+        args=("--version",),
+        minimum="2.49",
+        module=6,
+        optional=True,
+        hints={
+            "linux": "GitHub's apt repository: "
+            "https://github.com/cli/cli/blob/trunk/docs/install_linux.md",
+            "macos": "brew install gh",
+            "wsl": "GitHub's apt repository: "
+            "https://github.com/cli/cli/blob/trunk/docs/install_linux.md",
+        },
+    ),
+    Tool(
+        name="prometheus",
+        executables=("prometheus",),
+        args=("--version",),
+        minimum="2.42",
+        module=7,
+        hints=PROMETHEUS_INSTALL,
+    ),
+    Tool(
+        name="promtool",
+        executables=("promtool",),
+        args=("--version",),
+        minimum="2.42",
+        module=7,
+        hints={
+            "linux": "comes with prometheus: sudo apt install prometheus",
+            "macos": "comes with prometheus: brew install prometheus",
+            "wsl": "comes with prometheus: sudo apt install prometheus",
+        },
+    ),
+    Tool(
+        # Module 07's Alertmanager steps are optional; amtool checks its config.
+        name="amtool",
+        executables=("amtool",),
+        args=("--version",),
+        minimum="0.25",
+        module=7,
+        optional=True,
+        hints={
+            "linux": "sudo apt install prometheus-alertmanager, or the release archive from "
+            "https://prometheus.io/download/",
+            "macos": "brew install alertmanager",
+            "wsl": "sudo apt install prometheus-alertmanager",
+        },
+    ),
+    Tool(
+        # `course serve` and `course sidecar` are built by cargo on first use.
+        # The minimum is the workspace's rust-version (Cargo.toml).
+        name="rustc",
+        executables=("rustc",),
+        args=("--version",),
+        minimum="1.88",
+        module=0,
+        serve=True,
+        hints=RUST_INSTALL,
+        upgrade_hints=RUST_UPGRADE,
+    ),
+    Tool(
+        name="cargo",
+        executables=("cargo",),
+        args=("--version",),
+        minimum="1.88",
+        module=0,
+        serve=True,
+        hints=RUST_INSTALL,
+        upgrade_hints=RUST_UPGRADE,
     ),
 )
 
@@ -339,42 +484,102 @@ def hint_for(result: Result, system: str) -> str:
     return hints[system]
 
 
-def scope_name(module: int) -> str:
-    if module == 0:
-        return "module 00"
-    if module == LAST_MODULE:
-        return "the whole course"
-    return f"modules 00-{module:02d}"
+def modules_name(first: int, last: int) -> str:
+    if first == last:
+        return f"module {first:02d}"
+    return f"modules {first:02d}-{last:02d}"
 
 
-def report(results: list[Result], system: str, module: int) -> tuple[str, int]:
+def scope_name(module: int, serve: bool = False) -> str:
+    """What a run checks for: `module 00`, `modules 00-05`, ..."""
+    scope = "the whole course" if module == LAST_MODULE else modules_name(0, module)
+    return f"{scope} and course serve" if serve else scope
+
+
+def is_needed(tool: Tool, module: int, serve: bool) -> bool:
+    """Whether a problem with `tool` fails a run for modules 00 to `module`."""
+    if tool.optional:
+        return False
+    if tool.serve:
+        return serve
+    return tool.module <= module
+
+
+def status_cell(result: Result, module: int, serve: bool) -> str:
+    """The status, marked when it cannot fail this run: `MISSING (later)`."""
+    tool = result.tool
+    if result.status == OK or is_needed(tool, module, serve):
+        return result.status
+    if tool.optional or tool.serve:
+        return f"{result.status} (optional)"
+    return f"{result.status} (later)"
+
+
+def stages() -> list[tuple[int, int]]:
+    """The course's stages: from a module where a tool is first needed to the
+    module before the next such one. With today's tools: 00, 01-04, 05-06, 07-09."""
+    firsts = sorted({t.module for t in TOOLS if not t.optional and not t.serve})
+    return [
+        (first, firsts[i + 1] - 1 if i + 1 < len(firsts) else LAST_MODULE)
+        for i, first in enumerate(firsts)
+    ]
+
+
+def stage_lines(results: list[Result]) -> list[str]:
+    """Ready or not for each stage, each stage needing the stages before it too."""
+    entries = []
+    blocked = False  # an earlier stage is not ready
+    for first, last in stages():
+        missing = [
+            r.tool.name
+            for r in results
+            if r.status != OK and r.tool.module == first and not (r.tool.optional or r.tool.serve)
+        ]
+        if missing:
+            verdict = "no: " + ", ".join(missing) + (", and the tools above" if blocked else "")
+        elif blocked:
+            verdict = "no: the tools above"
+        else:
+            verdict = "yes"
+        blocked = blocked or bool(missing)
+        entries.append((f"ready for {modules_name(first, last)}:", verdict))
+    serve_missing = [r.tool.name for r in results if r.tool.serve and r.status != OK]
+    entries.append(
+        ("ready for course serve:", "no: " + ", ".join(serve_missing) if serve_missing else "yes")
+    )
+    width = max(len(label) for label, _ in entries)
+    out = ["By stage (install each tool when you reach its module):"]
+    out += [f"  {label.ljust(width)}  {verdict}" for label, verdict in entries]
+    optional = [
+        f"{r.tool.name} (module {r.tool.module:02d})"
+        for r in results
+        if r.tool.optional and r.status != OK
+    ]
+    if optional:
+        out.append("  not installed, optional: " + ", ".join(optional) + "; see the hints above")
+    return out
+
+
+def report(results: list[Result], system: str, module: int, serve: bool = False) -> tuple[str, int]:
     """The table and summary to print, and the exit code.
 
-    Only tools that modules 00 to `module` need can make the exit code 1;
-    the others are reported as `(later)` and listed under their module.
+    Only tools that modules 00 to `module` need (and with `serve`, the Rust
+    toolchain) can make the exit code 1; the others are marked `(later)` or
+    `(optional)`, and the stage lines say when each is needed.
     """
     headers = ("tool", "found", "minimum", "status", "needed from", "hint")
-    rows = []
-    problems = []
-    later: dict[int, list[str]] = {}
-    for r in results:
-        needed = r.tool.module <= module
-        status = r.status if needed or r.status == OK else f"{r.status} (later)"
-        rows.append(
-            (
-                r.tool.name,
-                r.found,
-                r.tool.minimum,
-                status,
-                f"module {r.tool.module:02d}",
-                hint_for(r, system),
-            )
+    rows = [
+        (
+            r.tool.name,
+            r.found,
+            r.tool.minimum,
+            status_cell(r, module, serve),
+            r.tool.needed_from,
+            hint_for(r, system),
         )
-        if r.status != OK:
-            if needed:
-                problems.append(r)
-            else:
-                later.setdefault(r.tool.module, []).append(r.tool.name)
+        for r in results
+    ]
+    problems = [r for r in results if r.status != OK and is_needed(r.tool, module, serve)]
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers) - 1)]
 
     def line(cells: tuple[str, ...]) -> str:
@@ -383,7 +588,7 @@ def report(results: list[Result], system: str, module: int) -> tuple[str, int]:
         padded = [cells[i].ljust(widths[i]) for i in range(len(widths))]
         return "  ".join((*padded, cells[-1])).rstrip()
 
-    scope = scope_name(module)
+    scope = scope_name(module, serve)
     out = [f"Workstation check for {scope} (hints for {system})", ""]
     out += [line(headers), *(line(row) for row in rows)]
     details = [f"  {r.tool.name} ({r.tool.command}): {r.detail}" for r in results if r.detail]
@@ -394,16 +599,15 @@ def report(results: list[Result], system: str, module: int) -> tuple[str, int]:
         names = ", ".join(r.tool.name for r in problems)
         out.append(f"{len(problems)} of {len(results)} tools need attention: {names}")
     else:
-        out.append(f"Ready: every tool {scope} needs is installed and recent enough.")
-    for first in sorted(later):
-        names = ", ".join(later[first])
-        out.append(f"Before module {first:02d}: {names} (see the hints above).")
+        need = "need" if serve else "needs"
+        out.append(f"Ready: every tool {scope} {need} is installed and recent enough.")
+    out += ["", *stage_lines(results)]
     return "\n".join(out), 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Check that this machine has every tool the MLOps course uses."
+        description="Check that this machine has the tools the MLOps course uses, module by module."
     )
     parser.add_argument(
         "--module",
@@ -413,6 +617,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="fail only for tools that modules 00 to N need (0-9, default 0); "
         "tools of later modules are still checked and listed",
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also fail while the Rust toolchain that `course serve` builds with "
+        "is missing or too old",
     )
     parser.add_argument(
         "--os",
@@ -429,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     # None when PATH is unset: shutil.which then uses the system default.
     path = os.environ.get("PATH")
     results = [check_tool(tool, path) for tool in TOOLS]
-    text, code = report(results, args.os or this_system(), args.module)
+    text, code = report(results, args.os or this_system(), args.module, args.serve)
     print(text)
     if args.save:
         with open(args.save, "w", encoding="utf-8") as f:

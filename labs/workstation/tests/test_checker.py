@@ -19,9 +19,11 @@ from check_workstation import (
     TOO_OLD,
     TOOLS,
     Result,
+    Tool,
     check_tool,
     hint_for,
     main,
+    stages,
 )
 from conftest import FakePath
 
@@ -45,21 +47,42 @@ def rows(output: str) -> dict[str, list[str]]:
     return table
 
 
+def stage_verdicts(output: str) -> dict[str, str]:
+    """The stage lines: {"module 00": "yes", "modules 01-04": "no: curl, ...", ...}."""
+    lines = output.splitlines()
+    start = lines.index("By stage (install each tool when you reach its module):")
+    verdicts = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("  ready for "):
+            break
+        label, verdict = line[len("  ready for ") :].split(":", 1)
+        verdicts[label] = verdict.strip()
+    return verdicts
+
+
 def test_every_tool_found_and_recent(fake_path: FakePath, capsys: pytest.CaptureFixture) -> None:
     fake_path.add_healthy()
-    assert main(["--module", "9"]) == 0
+    assert main(["--module", "9", "--serve"]) == 0
     out = capsys.readouterr().out
     table = rows(out)
     assert list(table) == [tool.name for tool in TOOLS]
     assert {name: row[2] for name, row in table.items()} == dict.fromkeys(table, OK)
     assert table["python"][0] == "3.12.3"
+    assert table["curl"][0] == "8.14.1"
     assert table["docker engine"][0] == "28.2.2"
+    assert table["docker buildx"][0] == "0.29.1"
     assert table["docker compose"][0] == "2.39.1"
-    assert table["kubectl"][0] == "1.34.1"
+    assert table["kubectl"][0] == "1.37.0"
     assert table["helm"][0] == "4.0.1"
+    assert table["gh"][0] == "2.83.1"
+    assert table["prometheus"][0] == "3.8.0"
+    assert table["rustc"][0] == "1.91.1"
+    assert table["cargo"][3] == "course serve"
     # No install hints when nothing needs installing.
     assert all(row[4] == "" for row in table.values())
-    assert "Ready: every tool the whole course needs" in out
+    assert "Ready: every tool the whole course and course serve need" in out
+    assert set(stage_verdicts(out).values()) == {"yes"}
+    assert "optional" not in out.split("By stage")[1]
 
 
 def test_a_missing_tool_fails_the_check_and_says_how_to_install_it(
@@ -74,7 +97,8 @@ def test_a_missing_tool_fails_the_check_and_says_how_to_install_it(
     assert kind[2] == MISSING
     assert kind[3] == "module 05"
     assert kind[4] == "brew install kind"
-    assert "1 of 9 tools need attention: kind" in out
+    assert f"1 of {len(TOOLS)} tools need attention: kind" in out
+    assert stage_verdicts(out)["modules 05-06"] == "no: kind"
 
 
 def test_a_tool_below_the_minimum_is_too_old(
@@ -109,6 +133,7 @@ def test_a_stopped_docker_engine_fails_with_dockers_own_message(
         "docker",
         """case "$1" in
   --version) printf "Docker version 28.2.2, build e6534b4\\n" ;;
+  buildx) printf "github.com/docker/buildx v0.29.1 a32761aeb3debd39be1eca514af3693af0db334b\\n" ;;
   version) printf "\\n"
     printf "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. \
 Is the docker daemon running?\\n" >&2
@@ -121,6 +146,8 @@ esac""",
     table = rows(out)
     assert table["docker"][2] == OK
     assert table["docker engine"][2] == FAILED
+    # buildx is a client plugin: it answers without the engine.
+    assert table["docker buildx"][2] == OK
     assert table["docker compose"][2] == FAILED
     assert "WSL integration" in table["docker engine"][4]
     assert (
@@ -141,6 +168,7 @@ def test_an_engine_older_than_the_minimum_is_told_to_upgrade_not_to_start(
         """case "$1" in
   --version) printf "Docker version 28.2.2, build e6534b4\\n" ;;
   version) printf "20.10.24+dfsg1\\n" ;;
+  buildx) printf "github.com/docker/buildx v0.29.1 a32761aeb3debd39be1eca514af3693af0db334b\\n" ;;
   compose) printf "Docker Compose version v2.39.1\\n" ;;
 esac""",
     )
@@ -170,16 +198,101 @@ def test_each_problem_gets_its_own_kind_of_hint() -> None:
 def test_tools_of_later_modules_are_reported_but_never_fail_the_check(
     fake_path: FakePath, capsys: pytest.CaptureFixture
 ) -> None:
-    # Week 1: Python, uv and git only, no Docker, no Kubernetes tools.
+    # Week 1: Python, uv and git only, no Docker, no Kubernetes tools, no Rust.
     fake_path.add_healthy("python3", "uv", "git")
     assert main([]) == 0
     out = capsys.readouterr().out
     table = rows(out)
     assert table["docker engine"][2] == f"{MISSING} (later)"
     assert table["helm"][2] == f"{MISSING} (later)"
+    assert table["cargo"][2] == f"{MISSING} (optional)"
     assert "Ready: every tool module 00 needs is installed and recent enough." in out
-    assert "Before module 01: docker, docker engine, docker compose" in out
-    assert "Before module 05: kubectl, kind, helm" in out
+    assert stage_verdicts(out) == {
+        "module 00": "yes",
+        "modules 01-04": "no: curl, docker, docker engine, docker buildx, docker compose",
+        "modules 05-06": "no: kubectl, kind, helm, and the tools above",
+        "modules 07-09": "no: prometheus, promtool, and the tools above",
+        "course serve": "no: rustc, cargo",
+    }
+    assert "not installed, optional: gh (module 06), amtool (module 07)" in out
+
+
+def test_the_stages_follow_the_modules_where_tools_are_first_needed() -> None:
+    assert stages() == [(0, 0), (1, 4), (5, 6), (7, 9)]
+
+
+def test_a_stage_needs_the_stages_before_it(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # Everything but Helm: module 05 is not ready, so module 07 is not either,
+    # although its own tools are installed.
+    fake_path.add_healthy()
+    fake_path.remove("helm")
+    assert main(["--module", "4"]) == 0
+    verdicts = stage_verdicts(capsys.readouterr().out)
+    assert verdicts["modules 01-04"] == "yes"
+    assert verdicts["modules 05-06"] == "no: helm"
+    assert verdicts["modules 07-09"] == "no: the tools above"
+    assert main(["--module", "5"]) == 1
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda tool: tool.name)
+def test_each_tool_fails_before_it_exists_and_passes_after(
+    fake_path: FakePath, capsys: pytest.CaptureFixture, tool: Tool
+) -> None:
+    fake_path.add_healthy()
+    for name in tool.executables:
+        if (fake_path.folder / name).exists():
+            fake_path.remove(name)
+    assert check_tool(tool, os.environ["PATH"]).status == MISSING
+    # The whole course and course serve: only an optional tool cannot fail it.
+    assert main(["--module", "9", "--serve"]) == (0 if tool.optional else 1)
+    assert rows(capsys.readouterr().out)[tool.name][2].startswith(MISSING)
+    fake_path.add_healthy()
+    assert check_tool(tool, os.environ["PATH"]).status == OK
+    assert main(["--module", "9", "--serve"]) == 0
+
+
+def test_optional_tools_are_reported_but_never_fail(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    fake_path.add_healthy()
+    fake_path.remove("gh")
+    fake_path.add("amtool", 'printf "amtool, version 0.23.0\\n"')
+    assert main(["--module", "9", "--serve", "--os", "macos"]) == 0
+    out = capsys.readouterr().out
+    table = rows(out)
+    assert table["gh"][2:4] == [f"{MISSING} (optional)", "module 06, optional"]
+    assert table["gh"][4] == "brew install gh"
+    assert table["amtool"][2] == f"{TOO_OLD} (optional)"
+    assert "not installed, optional: gh (module 06), amtool (module 07)" in out
+
+
+def test_the_rust_toolchain_fails_only_with_serve(
+    fake_path: FakePath, capsys: pytest.CaptureFixture
+) -> None:
+    # A distribution's rustc, older than the workspace's rust-version.
+    fake_path.add_healthy()
+    fake_path.add("rustc", 'printf "rustc 1.85.0 (4d91de4e4 2025-02-17)\\n"')
+    fake_path.add("cargo", 'printf "cargo 1.85.0 (d73d2caf9 2024-12-31)\\n"')
+    assert main(["--module", "9", "--os", "linux"]) == 0
+    out = capsys.readouterr().out
+    assert rows(out)["rustc"][2] == f"{TOO_OLD} (optional)"
+    assert stage_verdicts(out)["course serve"] == "no: rustc, cargo"
+    assert main(["--serve", "--os", "linux"]) == 1
+    out = capsys.readouterr().out
+    rustc = rows(out)["rustc"]
+    assert rustc[:4] == ["1.85.0", "1.88", TOO_OLD, "course serve"]
+    assert rustc[4].startswith("rustup update stable")
+    assert f"2 of {len(TOOLS)} tools need attention: rustc, cargo" in out
+    assert "Workstation check for module 00 and course serve" in out
+
+
+def test_an_old_buildx_is_too_old_for_compose(fake_path: FakePath) -> None:
+    # Debian 13's own docker-buildx package is 0.13: Compose refuses to build with it.
+    fake_path.add("docker", 'printf "github.com/docker/buildx v0.13.1 788433953af10f2a\\n"')
+    result = check_tool(TOOL["docker buildx"], os.environ["PATH"])
+    assert (result.status, result.found) == (TOO_OLD, "0.13.1")
 
 
 def test_a_hanging_tool_is_stopped(fake_path: FakePath, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -210,7 +323,10 @@ def test_module_limits_what_must_be_installed(
     out = capsys.readouterr().out
     assert rows(out)["docker"][2] == MISSING
     assert rows(out)["kind"][2] == f"{MISSING} (later)"
-    assert "3 of 9 tools need attention: docker, docker engine, docker compose" in out
+    assert (
+        f"5 of {len(TOOLS)} tools need attention: "
+        "curl, docker, docker engine, docker buildx, docker compose"
+    ) in out
 
 
 def test_modules_outside_the_course_are_refused(capsys: pytest.CaptureFixture) -> None:
