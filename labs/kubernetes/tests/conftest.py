@@ -11,7 +11,7 @@ render over the same files.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,13 @@ K8S = LAB / "k8s"
 CHART = LAB / "chart" / "wine-api"
 LOAD_JOB = LAB / "load" / "hpa-load-job.yaml"
 KIND_CONFIG = LAB / "kind.yaml"
+BATCH = LAB / "batch"
+QUOTA = LAB / "quota"
+GPU_DEPLOYMENT = LAB / "gpu" / "gpu-inference.yaml"
+
+# tools/quota.py reads quantities as Kubernetes does; the tests use the same code.
+sys.path.insert(0, str(LAB / "tools"))
+from quota import cpu_cores, memory_bytes  # noqa: E402, F401
 
 # The contract of the wine-api image built in module 03 (its Dockerfile and
 # wine_api/app.py): where it listens, what its probes are, what it reads
@@ -35,6 +42,9 @@ PREDICT_PATH = "/predict"
 # instead of the file in the image (the image needs mlflow for that).
 API_SETTINGS = {"MODEL_PATH", "LOG_LEVEL", "MODEL_URI", "MLFLOW_TRACKING_URI"}
 IMAGE_USER = 10001
+# The exit codes of module 03's batch CLI (python -m wine_api.batch) that a
+# retry cannot change: no row predicted, unreadable input, no model.
+BATCH_CLI_FINAL_EXIT_CODES = {1, 2, 3}
 WINE_FEATURES = [
     "alcohol",
     "malic_acid",
@@ -119,11 +129,74 @@ def load_job() -> Obj:
 
 
 @pytest.fixture(scope="session")
-def pod_templates(deployment: Obj, load_job: Obj) -> dict[str, Obj]:
+def score_input() -> Obj:
+    (doc,) = load_documents(BATCH / "10-score-input.yaml")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def score_job() -> Obj:
+    (doc,) = load_documents(BATCH / "20-score-job.yaml")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def score_cronjob() -> Obj:
+    (doc,) = load_documents(BATCH / "30-score-cronjob.yaml")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def resource_quota() -> Obj:
+    (doc,) = load_documents(QUOTA / "10-resourcequota.yaml")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def limit_range() -> Obj:
+    (doc,) = load_documents(QUOTA / "20-limitrange.yaml")
+    return doc
+
+
+@pytest.fixture(scope="session")
+def gpu_deployment() -> Obj:
+    (doc,) = load_documents(GPU_DEPLOYMENT)
+    return doc
+
+
+@pytest.fixture(scope="session")
+def extra_objects(
+    load_job: Obj,
+    score_input: Obj,
+    score_job: Obj,
+    score_cronjob: Obj,
+    resource_quota: Obj,
+    limit_range: Obj,
+    gpu_deployment: Obj,
+) -> dict[str, Obj]:
+    """The objects outside k8s/, by the file they come from."""
+    return {
+        "load/hpa-load-job.yaml": load_job,
+        "batch/10-score-input.yaml": score_input,
+        "batch/20-score-job.yaml": score_job,
+        "batch/30-score-cronjob.yaml": score_cronjob,
+        "quota/10-resourcequota.yaml": resource_quota,
+        "quota/20-limitrange.yaml": limit_range,
+        "gpu/gpu-inference.yaml": gpu_deployment,
+    }
+
+
+@pytest.fixture(scope="session")
+def pod_templates(
+    deployment: Obj, load_job: Obj, score_job: Obj, score_cronjob: Obj, gpu_deployment: Obj
+) -> dict[str, Obj]:
     """Every pod template the lab creates, by the file it comes from."""
     return {
         "k8s/20-deployment.yaml": deployment["spec"]["template"],
         "load/hpa-load-job.yaml": load_job["spec"]["template"],
+        "batch/20-score-job.yaml": score_job["spec"]["template"],
+        "batch/30-score-cronjob.yaml": score_cronjob["spec"]["jobTemplate"]["spec"]["template"],
+        "gpu/gpu-inference.yaml": gpu_deployment["spec"]["template"],
     }
 
 
@@ -178,31 +251,22 @@ def container_port(container: Obj, port: int | str) -> int:
     raise AssertionError(f"container {container['name']} has no port named {port!r}")
 
 
-_CPU = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m?)$")
-_MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_MEMORY_FACTOR = {
-    None: 1,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-}
+_FLOOR = re.compile(r">=\s*v?([0-9]+)\.([0-9]+)\.([0-9]+)-0")
+_VERSION = re.compile(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)(?:[-+].*)?")
 
 
-def cpu_cores(quantity: str | int | float) -> Decimal:
-    """A CPU quantity in cores: "250m" is 0.25, "1" and 1 are 1."""
-    match = _CPU.match(str(quantity))
-    assert match, f"not a CPU quantity: {quantity!r}"
-    number = Decimal(match.group(1))
-    return number / 1000 if match.group(2) else number
+def kube_floor(constraint: str) -> tuple[int, int, int]:
+    """The oldest version a chart's kubeVersion admits. The lab's charts use
+    one form only, ">=X.Y.Z-0" ("-0": pre-release and vendor suffixes too)."""
+    match = _FLOOR.fullmatch(constraint.strip())
+    assert match, f"kubeVersion {constraint!r}: want the form >=X.Y.Z-0"
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
 
 
-def memory_bytes(quantity: str | int) -> int:
-    """A memory quantity in bytes: "256Mi" is 256 * 2**20, "1G" is 10**9."""
-    match = _MEMORY.match(str(quantity))
-    assert match, f"not a memory quantity: {quantity!r}"
-    return int(Decimal(match.group(1)) * _MEMORY_FACTOR[match.group(2)])
+def admits(constraint: str, version: str) -> bool:
+    """Whether a cluster at `version` (1.30.4, v1.30.4-eks-1a2b) passes `constraint`."""
+    match = _VERSION.fullmatch(version)
+    assert match, f"not a Kubernetes version: {version!r}"
+    major, minor, patch = (int(g) for g in match.groups())
+    return (major, minor, patch) >= kube_floor(constraint)

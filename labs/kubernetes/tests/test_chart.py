@@ -9,8 +9,10 @@ import json
 import re
 from typing import Any
 
+import helm_python as helm
 import pytest
-from conftest import API_PORT, CHART, Obj
+import yaml
+from conftest import API_PORT, CHART, Obj, admits, kube_floor
 
 TEMPLATES = CHART / "templates"
 VALUES_REFERENCE = re.compile(r"\.Values\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)")
@@ -22,6 +24,29 @@ def template_texts() -> dict[str, str]:
 
 def manifest_templates() -> dict[str, str]:
     return {name: text for name, text in template_texts().items() if name.endswith(".yaml")}
+
+
+def render(values: Obj | None = None) -> dict[str, Obj]:
+    """The chart rendered by Helm's own code, as release "wine-api" in
+    namespace "wine": the objects by kind."""
+    with helm.Chart.load(CHART) as chart:
+        manifests = chart.render(values, name="wine-api", namespace="wine")
+    objects = {}
+    for source, text in manifests.items():
+        if source.endswith(".yaml"):
+            for doc in yaml.safe_load_all(text):
+                if doc:
+                    objects[doc["kind"]] = doc
+    return objects
+
+
+def without_metadata(obj: Obj) -> Obj:
+    """An object without its own and its pod template's metadata (labels and
+    annotations, which Helm adds to)."""
+    spec = dict(obj.get("spec", {}))
+    if "template" in spec:
+        spec["template"] = {k: v for k, v in spec["template"].items() if k != "metadata"}
+    return {**{k: v for k, v in obj.items() if k != "metadata"}, "spec": spec}
 
 
 def lookup(values: Obj, dotted: str, where: str) -> Any:
@@ -47,7 +72,44 @@ def test_the_default_image_is_the_one_the_manifests_run(
     assert values["image"]["repository"] == repository
     # An empty tag falls back to appVersion (see wine-api.image in _helpers.tpl).
     assert (values["image"]["tag"] or chart_metadata["appVersion"]) == tag
+    assert values["image"]["digest"] == ""
     assert values["image"]["pullPolicy"] == api_container["imagePullPolicy"]
+    assert values["imagePullSecrets"] == []
+
+
+# What each template feature needs of the API server, oldest version first
+# that accepts it with the default feature gates.
+FEATURE_FLOORS = {
+    "apiVersion: autoscaling/v2": (1, 23, 0),
+    "apiVersion: policy/v1": (1, 21, 0),
+    # The PDB field: beta and on by default in 1.27.
+    "unhealthyPodEvictionPolicy:": (1, 27, 0),
+    # The preStop sleep action: beta and on by default in 1.30; older API
+    # servers refuse the Deployment.
+    "sleep:": (1, 30, 0),
+}
+
+
+def test_the_chart_refuses_clusters_that_cannot_run_its_templates(chart_metadata: Obj) -> None:
+    used = [
+        floor
+        for feature, floor in FEATURE_FLOORS.items()
+        if any(feature in text for text in manifest_templates().values())
+    ]
+    assert kube_floor(chart_metadata["kubeVersion"]) == max(used)
+
+
+@pytest.mark.parametrize(
+    ("version", "admitted"),
+    [
+        ("1.29.15", False),
+        ("v1.30.0", True),
+        ("v1.30.4-eks-1a2b3c4", True),
+        ("1.37.0", True),
+    ],
+)
+def test_kube_version_bounds(chart_metadata: Obj, version: str, admitted: bool) -> None:
+    assert admits(chart_metadata["kubeVersion"], version) is admitted
 
 
 def test_every_value_a_template_reads_exists(values: Obj) -> None:
@@ -111,6 +173,15 @@ def test_the_default_names_match_the_manifests(
 
 def test_the_api_settings_match(values: Obj, configmap: Obj) -> None:
     assert values["config"] == configmap["data"]
+
+
+def test_the_rollout_settings_match(values: Obj, deployment: Obj) -> None:
+    spec = deployment["spec"]
+    assert values["rollingUpdate"] == spec["strategy"]["rollingUpdate"]
+    assert values["minReadySeconds"] == spec["minReadySeconds"]
+    assert values["progressDeadlineSeconds"] == spec["progressDeadlineSeconds"]
+    # Kubernetes refuses a progress deadline that is not above minReadySeconds.
+    assert values["progressDeadlineSeconds"] > values["minReadySeconds"]
 
 
 def test_the_container_matches(values: Obj, deployment: Obj, api_container: Obj) -> None:
@@ -178,3 +249,55 @@ def test_the_notes_say_how_to_reach_the_api() -> None:
     notes = (TEMPLATES / "NOTES.txt").read_text()
     assert "port-forward service/{{ $name }} 8080:{{ .Values.service.port }}" in notes
     assert "http://127.0.0.1:8080/ready" in notes
+
+
+def test_the_default_render_is_the_plain_manifests(manifests: dict[str, Obj]) -> None:
+    # One chart, one set of manifests: with its defaults the chart deploys,
+    # field for field, what `kubectl apply -f k8s/` deploys.
+    rendered = render()
+    assert set(rendered) == set(manifests) - {"Namespace"}
+    for kind, obj in rendered.items():
+        plain = manifests[kind]
+        assert without_metadata(obj) == without_metadata(plain), kind
+        assert plain["metadata"]["labels"].items() <= obj["metadata"]["labels"].items(), kind
+        assert (obj["metadata"]["name"], obj["metadata"]["namespace"]) == (
+            plain["metadata"]["name"],
+            plain["metadata"]["namespace"],
+        )
+
+
+def test_a_digest_wins_over_the_tag() -> None:
+    digest = "sha256:" + "0" * 64
+    rendered = render({"image": {"repository": "ghcr.io/you/wine-api", "digest": digest}})
+    (container,) = rendered["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"ghcr.io/you/wine-api@{digest}"
+
+
+def test_pull_secrets_reach_the_pod() -> None:
+    rendered = render({"imagePullSecrets": [{"name": "ghcr-pull"}]})
+    pod = rendered["Deployment"]["spec"]["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "ghcr-pull"}]
+
+
+def test_without_autoscaling_the_deployment_owns_the_replicas() -> None:
+    rendered = render({"autoscaling": {"enabled": False}, "replicaCount": 3})
+    assert "HorizontalPodAutoscaler" not in rendered
+    assert rendered["Deployment"]["spec"]["replicas"] == 3
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"image": {"digest": "sha256:abc"}},
+        {"image": {"digest": "0" * 64}},
+        {"image": {"tag": "latest"}},
+        {"imagePullSecrets": ["ghcr-pull"]},
+        {"rollingUpdate": {"maxSurge": "one"}},
+        # Kubernetes before 1.33 refuses a preStop sleep of 0 seconds.
+        {"preStopSleepSeconds": 0},
+    ],
+    ids=str,
+)
+def test_the_schema_refuses(values: Obj) -> None:
+    with pytest.raises(helm.HelmValuesError):
+        render(values)

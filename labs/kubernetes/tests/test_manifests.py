@@ -60,12 +60,14 @@ def test_the_namespace_is_applied_first(manifest_files: list[Path]) -> None:
 
 
 def test_every_object_lives_in_the_lab_namespace(
-    manifests: dict[str, Obj], load_job: Obj, namespace: Obj
+    manifests: dict[str, Obj], extra_objects: dict[str, Obj], namespace: Obj
 ) -> None:
     name = namespace["metadata"]["name"]
-    for kind, obj in {**manifests, "Job": load_job}.items():
+    for kind, obj in manifests.items():
         if kind != "Namespace":
             assert obj["metadata"].get("namespace") == name, kind
+    for source, obj in extra_objects.items():
+        assert obj["metadata"].get("namespace") == name, source
 
 
 def test_the_namespace_enforces_the_restricted_pod_security_profile(namespace: Obj) -> None:
@@ -73,10 +75,18 @@ def test_the_namespace_enforces_the_restricted_pod_security_profile(namespace: O
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_only_stable_api_versions_are_used(manifests: dict[str, Obj], load_job: Obj) -> None:
-    for kind, obj in manifests.items():
-        assert obj["apiVersion"] == STABLE_API_VERSIONS[kind], kind
-    assert load_job["apiVersion"] == "batch/v1"
+def test_only_stable_api_versions_are_used(
+    manifests: dict[str, Obj], extra_objects: dict[str, Obj]
+) -> None:
+    stable = {
+        **STABLE_API_VERSIONS,
+        "Job": "batch/v1",
+        "CronJob": "batch/v1",
+        "ResourceQuota": "v1",
+        "LimitRange": "v1",
+    }
+    for obj in [*manifests.values(), *extra_objects.values()]:
+        assert obj["apiVersion"] == stable[obj["kind"]], obj["metadata"]["name"]
 
 
 def test_the_deployment_selects_its_own_pods(deployment: Obj) -> None:
@@ -94,12 +104,16 @@ def test_selectors_hold_only_labels_that_never_change(deployment: Obj) -> None:
 
 
 def test_the_service_sends_traffic_to_the_api_pods_only(
-    service: Obj, deployment: Obj, load_job: Obj
+    service: Obj, deployment: Obj, pdb: Obj, pod_templates: dict[str, Obj]
 ) -> None:
     selector = service["spec"]["selector"]
     assert selects(selector, deployment["spec"]["template"]["metadata"]["labels"])
-    # The load generator must not receive the traffic it sends.
-    assert not selects(selector, load_job["spec"]["template"]["metadata"]["labels"])
+    # The load generator must not receive the traffic it sends, nor a batch
+    # pod requests; nor may the API's budget count them.
+    for source, template in pod_templates.items():
+        if source != "k8s/20-deployment.yaml":
+            assert not selects(selector, template["metadata"]["labels"]), source
+            assert not selects(pdb["spec"]["selector"], template["metadata"]["labels"]), source
 
 
 def test_the_service_forwards_to_the_port_the_api_listens_on(

@@ -57,8 +57,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-The image reference. An empty tag means the chart's appVersion.
+The image reference: repository@digest when a digest is set (one exact
+image), repository:tag otherwise. An empty tag means the chart's appVersion.
 */}}
 {{- define "wine-api.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
 {{- end }}
