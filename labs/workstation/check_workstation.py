@@ -107,7 +107,7 @@ DOCKER_INSTALL = {
 }
 
 # rustup installs the current stable Rust; distributions' rustc packages are
-# often older than the workspace's rust-version (Debian 13: 1.85).
+# often older than the course needs (Debian 13: 1.85).
 RUSTUP = "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh, then open a new terminal"
 RUST_INSTALL = dict.fromkeys(("linux", "macos", "wsl"), f"install Rust with rustup: {RUSTUP}")
 RUST_UPGRADE = {
@@ -341,11 +341,12 @@ TOOLS = (
     ),
     Tool(
         # `course serve` and `course sidecar` are built by cargo on first use.
-        # The minimum is the workspace's rust-version (Cargo.toml).
+        # The workspace declares rust-version 1.88, but a locked dependency,
+        # serde-saphyr 2.2, needs 1.89: cargo refuses anything older.
         name="rustc",
         executables=("rustc",),
         args=("--version",),
-        minimum="1.88",
+        minimum="1.89",
         module=0,
         serve=True,
         hints=RUST_INSTALL,
@@ -355,7 +356,7 @@ TOOLS = (
         name="cargo",
         executables=("cargo",),
         args=("--version",),
-        minimum="1.88",
+        minimum="1.89",
         module=0,
         serve=True,
         hints=RUST_INSTALL,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -166,3 +167,15 @@ def test_the_checker_asks_for_every_tool_a_lab_requires_at_its_module() -> None:
                 assert tool.module <= lab["module"], (
                     f"{where}, which the checker first asks for in module {tool.module:02d}"
                 )
+
+
+WORKSPACE = LAB.parents[1] / "Cargo.toml"
+
+
+@pytest.mark.skipif(not WORKSPACE.exists(), reason="a copy of this lab alone: no course source")
+def test_the_rust_minimum_is_at_least_the_workspaces_rust_version() -> None:
+    declared = tomllib.loads(WORKSPACE.read_text())["workspace"]["package"]["rust-version"]
+    for name in ("rustc", "cargo"):
+        tool = next(tool for tool in TOOLS if tool.name == name)
+        assert tool.serve
+        assert at_least(tool.minimum, declared), (name, tool.minimum, declared)
