@@ -123,7 +123,7 @@ def wait_for_report(stack: Stack) -> None:
     assert report is not None
     wait_for_series(
         stack.prometheus,
-        f"abs(wine_drift_report_timestamp_seconds - {report.timestamp}) < 0.01",
+        f"abs(wine_drift_report_timestamp_seconds - {report.created_unix}) < 0.01",
         deadline_s=30,
     )
 
@@ -165,8 +165,12 @@ def test_drift_leads_to_a_new_champion_that_the_running_api_serves(
     wait_for_report(stack)
     [firing] = query(prometheus, drift_alert)  # the alert's expression is true
     assert float(firing["value"][1]) == pytest.approx(report.max_psi)
-    # ...and the rule evaluates it: pending until its `for:` has passed.
-    wait_for_series(prometheus, 'ALERTS{alertname="WineFeatureDrift", alertstate="pending"}')
+    # ...and the rule evaluates it: firing at once (no `for:`), with module
+    # 07's labels, which its Alertmanager routes to the model's owners.
+    [alert] = wait_for_series(
+        prometheus, 'ALERTS{alertname="WineFeatureDrift", alertstate="firing"}'
+    )
+    assert (alert["metric"]["severity"], alert["metric"]["team"]) == ("warning", "ml")
 
     trigger = job(stack, "wine_pipeline.pipeline", "--wait-seconds", "60")
     assert trigger.returncode == 0, trigger.stdout + trigger.stderr

@@ -23,12 +23,16 @@ def report(version: str, *, drifted: bool) -> DriftReport:
         psi["hue"] = 1.2
     return DriftReport(
         created_at="2026-11-27T12:00:00+00:00",
-        timestamp=1795780800.0,
+        created_unix=1795780800.0,
         model_version=version,
         rows=200,
         bins=5,
         threshold=0.25,
-        psi=psi,
+        drift_detected=drifted,
+        features=[
+            {"feature": f, "psi": v, "ks_statistic": 0.1, "ks_pvalue": 0.5, "drifted": v > 0.25}
+            for f, v in psi.items()
+        ],
         drifted=["hue"] if drifted else [],
     )
 

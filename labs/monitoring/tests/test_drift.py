@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wine_api import drift, simulate
+from wine_api import drift, drift_stats, simulate
 
 # --- PSI ---------------------------------------------------------------------
 
@@ -21,7 +21,7 @@ def test_psi_of_four_bins_by_hand() -> None:
     # (0.1-0.25) ln(0.1/0.25) + (0.2-0.25) ln(0.2/0.25)
     #   + (0.3-0.25) ln(0.3/0.25) + (0.4-0.25) ln(0.4/0.25)
     # = 0.15*0.916291 + 0.05*0.223144 + 0.05*0.182322 + 0.15*0.470004 = 0.228218
-    value = drift.psi_from_shares([0.25] * 4, [0.1, 0.2, 0.3, 0.4])
+    value = drift_stats.psi_from_shares([0.25] * 4, [0.1, 0.2, 0.3, 0.4])
     assert value == pytest.approx(0.228218, abs=1e-6)
 
 
@@ -29,39 +29,72 @@ def test_an_empty_bin_costs_a_large_but_finite_psi() -> None:
     # a = 0, 0.5, 0.5, 0 -> the zeros become eps = 1e-4:
     # 2 * (0.25 - 1e-4) * ln(0.25 / 1e-4) + 2 * 0.25 * ln(0.5 / 0.25)
     # = 2 * 0.2499 * 7.824046 + 0.5 * 0.693147 = 3.910458 + 0.346574 = 4.257032
-    value = drift.psi_from_shares([0.25] * 4, [0.0, 0.5, 0.5, 0.0])
+    value = drift_stats.psi_from_shares([0.25] * 4, [0.0, 0.5, 0.5, 0.0])
     assert value == pytest.approx(4.257032, abs=1e-6)
     assert math.isfinite(value)
 
 
 def test_psi_is_zero_for_equal_shares_and_symmetric() -> None:
     e, a = [0.2, 0.3, 0.5], [0.3, 0.3, 0.4]
-    assert drift.psi_from_shares(e, e) == 0
-    assert drift.psi_from_shares(e, a) == pytest.approx(drift.psi_from_shares(a, e))
-    assert drift.psi_from_shares(e, a) > 0
+    assert drift_stats.psi_from_shares(e, e) == 0
+    assert drift_stats.psi_from_shares(e, a) == pytest.approx(drift_stats.psi_from_shares(a, e))
+    assert drift_stats.psi_from_shares(e, a) > 0
 
 
 def test_psi_bins_on_the_reference_quantiles() -> None:
     reference = np.arange(100, dtype=float)  # quartile edges 24.75, 49.5, 74.25
-    assert drift.bin_edges(reference, bins=4).tolist() == [24.75, 49.5, 74.25]
+    assert drift_stats.bin_edges(reference, bins=4).tolist() == [24.75, 49.5, 74.25]
     # 10 values in the first quarter, 20 in the second, 30, then 40:
     batch = np.concatenate(
         [np.full(10, 5.0), np.full(20, 30.0), np.full(30, 60.0), np.full(40, 90.0)]
     )
-    assert drift.shares(batch, drift.bin_edges(reference, 4)).tolist() == [0.1, 0.2, 0.3, 0.4]
-    assert drift.psi(reference, batch, bins=4) == pytest.approx(0.228218, abs=1e-6)
+    assert drift_stats.shares(batch, drift_stats.bin_edges(reference, 4)).tolist() == [
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+    ]
+    assert drift_stats.psi(reference, batch, bins=4) == pytest.approx(0.228218, abs=1e-6)
 
 
 def test_values_outside_the_reference_range_land_in_the_outer_bins() -> None:
-    edges = drift.bin_edges(np.arange(100, dtype=float), bins=4)
-    assert drift.shares(np.array([-1e9, 1e9]), edges).tolist() == [0.5, 0, 0, 0.5]
+    edges = drift_stats.bin_edges(np.arange(100, dtype=float), bins=4)
+    assert drift_stats.shares(np.array([-1e9, 1e9]), edges).tolist() == [0.5, 0, 0, 0.5]
 
 
 def test_repeated_values_merge_bins() -> None:
     # 90 % of the values are 1: most deciles are 1, and become one edge.
     reference = np.array([1.0] * 90 + list(range(2, 12)), dtype=float)
-    edges = drift.bin_edges(reference, bins=10)
+    edges = drift_stats.bin_edges(reference, bins=10)
     assert len(edges) == len(set(edges.tolist())) < 9
+
+
+def test_a_value_on_an_edge_goes_to_the_bin_below() -> None:
+    # Quartile edges 24.75, 49.5, 74.25 of 0..99; the bins are (-inf, 24.75],
+    # (24.75, 49.5], (49.5, 74.25], (74.25, inf), as a quantile is defined.
+    edges = drift_stats.bin_edges(np.arange(100, dtype=float), bins=4)
+    assert drift_stats.shares(np.array([24.75, 49.5, 74.25, 74.26]), edges).tolist() == [
+        0.25,
+        0.25,
+        0.25,
+        0.25,
+    ]
+
+
+def test_ties_in_the_reference_keep_batches_apart() -> None:
+    # 95 % of the reference is 1.0, so every decile is 1.0: one edge, two
+    # bins, "<= 1.0" and "> 1.0". A batch of 2.0s must land in the other bin
+    # than the reference's usual value. (With ties sent to the bin above,
+    # "< 1.0" and ">= 1.0", the reference and the 2.0s would share one bin
+    # and PSI would be 0.)
+    reference = np.array([1.0] * 95 + [2.0] * 5)
+    edges = drift_stats.bin_edges(reference, bins=10)
+    assert edges.tolist() == [1.0]
+    twos = np.full(50, 2.0)
+    assert drift_stats.shares(reference, edges).tolist() == [0.95, 0.05]
+    assert drift_stats.shares(twos, edges).tolist() == [0.0, 1.0]
+    assert drift_stats.psi(reference, reference, bins=10) == pytest.approx(0.0, abs=1e-12)
+    assert drift_stats.psi(reference, twos, bins=10) > drift.PSI_SIGNIFICANT
 
 
 # --- KS ----------------------------------------------------------------------
@@ -115,7 +148,7 @@ def test_ks_pvalue_shrinks_with_sample_size_while_the_shift_stays_tiny() -> None
     assert small[1] > 0.05  # 200 rows: "no evidence of a difference"
     assert large[1] < 1e-6  # 50,000 rows: "highly significant"
     assert large[0] < 0.03  # ... for a CDF gap of under 3 points
-    assert drift.psi(large_ref, large_batch) < 0.01  # PSI: no real change
+    assert drift_stats.psi(large_ref, large_batch, bins=10) < 0.01  # PSI: no real change
 
 
 # --- The seeded batches and the drift job -------------------------------------

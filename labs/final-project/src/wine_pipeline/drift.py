@@ -4,15 +4,19 @@
 
 It compares the last `--window` rows of the API's prediction log with the
 champion's training features (stored with its MLflow run by train.py),
-feature by feature, with the population stability index (PSI), and writes a
-report to reports/drift-<time>.json and reports/drift-latest.json.
+feature by feature, with the population stability index (PSI) and the KS
+test, and writes a report to reports/drift-<time>.json and
+reports/drift-latest.json. The statistics, and how a value on a bin edge is
+binned, are drift_stats.py's: module 07's file, byte for byte.
 
 A batch job has no /metrics endpoint of its own that Prometheus could
-scrape, so the API publishes the latest report's numbers: `DriftCollector`
-reads the file at each scrape and exports them as gauges (the same idea as
-node_exporter's textfile collector; across machines you would push them to
-a Pushgateway instead). The alert rule fires on those gauges; the retraining
-trigger (pipeline.py) reads the report itself.
+scrape, so the API publishes the latest report's numbers: module 07's
+`DriftReportCollector` (metrics.py) reads the file at each scrape and
+exports them as gauges (the same idea as node_exporter's textfile
+collector; across machines you would push them to a Pushgateway instead).
+The report therefore carries the fields that collector reads (`features`,
+`created_unix`, `drift_detected`). The alert rule fires on those gauges;
+the retraining trigger (pipeline.py) reads the report itself.
 
 Exit codes: 0 report written (drifted or not), 2 not enough rows to judge.
 """
@@ -23,17 +27,17 @@ import argparse
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
-from prometheus_client.core import GaugeMetricFamily, Metric
 
+from wine_pipeline import drift_stats
 from wine_pipeline.config import CHAMPION, Settings
 from wine_pipeline.data import FEATURES, read_recent
 from wine_pipeline.train import REFERENCE_ARTIFACT
@@ -47,53 +51,38 @@ PSI_THRESHOLD = 0.25
 BINS = 5
 WINDOW = 200
 MIN_ROWS = 50
-# A share of 0 would make PSI infinite (log of 0): empty bins count as this.
-_EPSILON = 1e-4
 
 
 def psi(reference: np.ndarray, current: np.ndarray, bins: int = BINS) -> float:
-    """Population stability index of `current` against `reference`.
-
-    Bins are the reference's quantiles, so each holds about the same share of
-    the reference; PSI = sum over bins of (cur% - ref%) * ln(cur% / ref%).
-    """
-    reference = np.asarray(reference, dtype=float)
-    current = np.asarray(current, dtype=float)
-    if len(reference) == 0 or len(current) == 0:
-        raise ValueError("PSI needs rows in both the reference and the current data")
-    # Interior edges only: the outer bins stay open, so values beyond the
-    # reference's range land in them instead of falling out. Ties in the
-    # reference can make edges equal; unique() drops the empty bins between.
-    # A value equal to an edge goes to the bin below it (side="left"), as in
-    # the quantile's definition: with 90 % of the reference at 1.0, the bins
-    # are "<= 1.0" and "> 1.0", and a batch of 2.0s is told apart.
-    edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-    ref_p, cur_p = _shares(edges, reference), _shares(edges, current)
-    return float(np.sum((cur_p - ref_p) * np.log(cur_p / ref_p)))
-
-
-def _shares(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The share of `values` in each bin; an empty bin counts as _EPSILON."""
-    counts = np.bincount(np.searchsorted(edges, values, side="left"), minlength=len(edges) + 1)
-    return np.clip(counts / len(values), _EPSILON, None)
+    """Population stability index of `current` against `reference`, on the
+    reference's quantile bins (see drift_stats.py, ties included)."""
+    return drift_stats.psi(np.asarray(reference), np.asarray(current), bins)
 
 
 @dataclass(frozen=True)
 class DriftReport:
-    """What the drift job found, as written to JSON."""
+    """What the drift job found, as written to JSON. `features`,
+    `created_unix` and `drift_detected` are the fields module 07's
+    DriftReportCollector reads at every scrape."""
 
     created_at: str
-    timestamp: float
+    created_unix: float
     model_version: str  # the champion whose training data is the reference
     rows: int
     bins: int
     threshold: float
-    psi: dict[str, float]
+    drift_detected: bool
+    # One entry per feature: feature, psi, ks_statistic, ks_pvalue, drifted.
+    features: list[dict[str, Any]]
     drifted: list[str] = field(default_factory=list)
 
     @property
     def detected(self) -> bool:
-        return bool(self.drifted)
+        return self.drift_detected
+
+    @property
+    def psi(self) -> dict[str, float]:
+        return {f["feature"]: f["psi"] for f in self.features}
 
     @property
     def max_psi(self) -> float:
@@ -108,18 +97,33 @@ def compare(
     threshold: float = PSI_THRESHOLD,
     bins: int = BINS,
 ) -> DriftReport:
-    """PSI of every feature; a feature above `threshold` counts as drifted."""
-    scores = {f: round(psi(reference[f], current[f], bins), 4) for f in FEATURES}
+    """PSI and KS of every feature; a feature above `threshold` counts as drifted."""
+    features = []
+    for f in FEATURES:
+        value = round(psi(reference[f], current[f], bins), 4)
+        d, p = drift_stats.ks_test(np.asarray(reference[f]), np.asarray(current[f]))
+        features.append(
+            {
+                "feature": f,
+                "psi": value,
+                "ks_statistic": round(d, 6),
+                "ks_pvalue": p,
+                "drifted": value > threshold,
+            }
+        )
+    scores = {e["feature"]: e["psi"] for e in features}
+    drifted = sorted((f for f, s in scores.items() if s > threshold), key=lambda f: -scores[f])
     now = datetime.now(UTC)
     return DriftReport(
         created_at=now.isoformat(timespec="seconds"),
-        timestamp=now.timestamp(),
+        created_unix=round(now.timestamp(), 3),
         model_version=model_version,
         rows=len(current),
         bins=bins,
         threshold=threshold,
-        psi=scores,
-        drifted=sorted((f for f, s in scores.items() if s > threshold), key=lambda f: -scores[f]),
+        drift_detected=bool(drifted),
+        features=features,
+        drifted=drifted,
     )
 
 
@@ -161,43 +165,6 @@ def load_report(path: Path) -> DriftReport | None:
         return DriftReport(**json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         return None
-
-
-class DriftCollector:
-    """Exports the latest drift report as gauges, read fresh at every scrape.
-
-    Register it with a prometheus_client registry; a missing report exports
-    nothing (no series), which the alert rules treat as "no news", not as 0.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def describe(self) -> Iterator[Metric]:
-        # The names this collector owns, so a registry can refuse duplicates.
-        yield from self._families()
-
-    def collect(self) -> Iterator[Metric]:
-        report = load_report(self.path)
-        yield from self._families(report)
-
-    @staticmethod
-    def _families(report: DriftReport | None = None) -> Iterator[Metric]:
-        per_feature = GaugeMetricFamily(
-            "wine_drift_psi",
-            "PSI of each feature, last drift report vs the champion's training data",
-            labels=["feature"],
-        )
-        rows = GaugeMetricFamily("wine_drift_rows", "Rows the last drift report looked at")
-        when = GaugeMetricFamily(
-            "wine_drift_report_timestamp_seconds", "When the last drift report was written"
-        )
-        if report is not None:
-            for feature, value in report.psi.items():
-                per_feature.add_metric([feature], value)
-            rows.add_metric([], report.rows)
-            when.add_metric([], report.timestamp)
-        yield from (per_feature, rows, when)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """The wine API: serves whichever version the registry calls `champion`.
 
     MLFLOW_TRACKING_URI=http://127.0.0.1:5000 \\
-      uv run uvicorn wine_pipeline.serve:app --host 127.0.0.1 --port 8000
+      uv run uvicorn wine_pipeline.serve:app --host 127.0.0.1 --port 8000 \\
+        --log-config logging.json
 
 The same request/response contract as module 03's API (/health, /ready,
 /predict, /predict/batch), with three additions for running it in a pipeline:
@@ -13,8 +14,11 @@ The same request/response contract as module 03's API (/health, /ready,
   the alias points at, and swaps the model when that changed. Promotion and
   rollback are alias moves; every replica follows on its own. The registry
   being down never stops predictions: the loaded model keeps serving.
-- GET /metrics, for Prometheus: requests, latency, predicted classes, the
-  model version being served, and the latest drift report's PSI values.
+- GET /metrics, for Prometheus, and one JSON log line per request and per
+  prediction: module 07's contract, from module 07's own files (metrics.py
+  and logs.py are byte-for-byte copies), so module 07's Grafana dashboard,
+  rules and Alertmanager routes work unchanged on this service. Added here:
+  wine_api_model_loaded and wine_api_model_refreshes_total.
   Every scored row is appended to the prediction log, the drift job's input.
 
 Settings (environment): MLFLOW_TRACKING_URI, MODEL_NAME, MODEL_REFRESH_SECONDS,
@@ -28,8 +32,7 @@ import logging
 import os
 import tempfile
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -39,23 +42,18 @@ import pandas as pd
 from fastapi import Depends, FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
 from mlflow.tracking import MlflowClient
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    ProcessCollector,
-    generate_latest,
-)
+from prometheus_client import Counter, Gauge
+from prometheus_client.exposition import choose_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from wine_pipeline import __version__
 from wine_pipeline.config import CHAMPION, Settings
 from wine_pipeline.data import CLASS_NAMES, FEATURES, append_predictions
-from wine_pipeline.drift import DriftCollector
+from wine_pipeline.logs import configure_logging
+from wine_pipeline.metrics import ApiMetrics, MetricsMiddleware
 
-logger = logging.getLogger("wine_pipeline.serve")
+# The logger name module 07's API logs under: one log contract, one name.
+logger = logging.getLogger("wine_api")
 
 MAX_BATCH_SIZE = 1000
 DEFAULT_REFRESH_SECONDS = 30.0
@@ -183,50 +181,27 @@ class ModelHolder:
             return True
 
 
-class Metrics:
-    """The API's Prometheus metrics, in a registry of its own (one per app,
-    so tests can build many apps in one process)."""
+class Metrics(ApiMetrics):
+    """Module 07's metrics (names, labels, buckets), plus two of the
+    pipeline's own: whether a model is loaded, and the registry checks."""
 
     def __init__(self, settings: Settings) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.requests = Counter(
-            "wine_api_requests", "HTTP requests answered", ["endpoint", "status"], registry=r
-        )
-        self.latency = Histogram(
-            "wine_api_request_duration_seconds",
-            "Time to answer a request",
-            ["endpoint"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-            registry=r,
-        )
-        self.predictions = Counter(
-            "wine_api_predictions", "Wines scored, by predicted class", ["class_name"], registry=r
-        )
-        self.model_info = Gauge(
-            "wine_api_model_info",
-            "The model version being served (value 1)",
-            ["model_name", "model_version"],
-            registry=r,
-        )
-        self.model_loaded = Gauge(
-            "wine_api_model_loaded", "1 when a model is loaded and serving", registry=r
+        super().__init__(drift_report=settings.drift_report)
+        self.loaded = Gauge(
+            "wine_api_model_loaded", "1 when a model is loaded and serving", registry=self.registry
         )
         self.refreshes = Counter(
             "wine_api_model_refreshes",
             "Registry checks, by result (unchanged, loaded, error)",
             ["result"],
-            registry=r,
+            registry=self.registry,
         )
-        r.register(DriftCollector(settings.drift_report))
-        # CPU, memory and open files of this process (Linux only: /proc),
-        # which the default registry would have added by itself.
-        ProcessCollector(registry=r)
 
-    def serving(self, name: str, version: str) -> None:
-        self.model_info.clear()  # exactly one series: the version serving now
-        self.model_info.labels(name, version).set(1)
-        self.model_loaded.set(1)
+    def serving(self, version: str) -> None:
+        # Exactly one wine_api_model_info series (the version serving now),
+        # and every class's prediction series at 0 from the start.
+        self.model_loaded(version, list(CLASS_NAMES))
+        self.loaded.set(1)
 
 
 def get_model(request: Request) -> LoadedModel:
@@ -248,16 +223,22 @@ def refresh_once(holder: ModelHolder, metrics: Metrics) -> None:
         metrics.refreshes.labels("error").inc()
         if holder.model is None:
             holder.not_ready_reason = f"cannot load {holder.alias} from the registry: {exc}"
-            logger.error("no model yet: %s", exc)
+            logger.error("no model yet", extra={"error": str(exc)})
         else:
-            logger.warning("registry check failed, still serving %s: %s", holder.model.version, exc)
+            logger.warning(
+                "registry check failed",
+                extra={"model_version": holder.model.version, "error": str(exc)},
+            )
         return
     model = holder.model
     assert model is not None  # refresh() either loaded one or raised
     if swapped:
         metrics.refreshes.labels("loaded").inc()
-        metrics.serving(holder.settings.model_name, model.version)
-        logger.info("serving %s version %s", holder.settings.model_name, model.version)
+        metrics.serving(model.version)
+        logger.info(
+            "model loaded",
+            extra={"model_name": holder.settings.model_name, "model_version": model.version},
+        )
     else:
         metrics.refreshes.labels("unchanged").inc()
 
@@ -298,22 +279,10 @@ def create_app(settings: Settings | None = None, refresh_seconds: float | None =
     app.state.holder = holder
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]):
-        started = time.perf_counter()
-        status_code = 500  # stays 500 if the app raised
-        try:
-            response = await call_next(request)
-            status_code = response.status_code
-            return response
-        finally:
-            # The route's template, never the raw path: one series per endpoint
-            # however many different URLs clients try.
-            route = request.scope.get("route")
-            endpoint = getattr(route, "path", "unmatched")
-            if endpoint != "/metrics":
-                metrics.requests.labels(endpoint, str(status_code)).inc()
-                metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+    # Module 07's middleware: a request id (X-Request-ID), one JSON log line
+    # and the request count and latency, labelled by method, route template
+    # and status, for every request but the scrapes.
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.exception_handler(ModelNotLoadedError)
     async def not_loaded(request: Request, exc: ModelNotLoadedError) -> JSONResponse:
@@ -326,7 +295,10 @@ def create_app(settings: Settings | None = None, refresh_seconds: float | None =
         rows = [w.model_dump() for w in wines]
         predictions = model.predict(rows)
         for p in predictions:
-            metrics.predictions.labels(p.class_name).inc()
+            metrics.predictions.labels(class_name=p.class_name, model_version=model.version).inc()
+            metrics.confidence.labels(model_version=model.version).observe(
+                max(p.probabilities.values())
+            )
         append_predictions(
             settings.prediction_log, rows, [p.class_name for p in predictions], model.version
         )
@@ -359,23 +331,50 @@ def create_app(settings: Settings | None = None, refresh_seconds: float | None =
     @app.post("/predict", response_model=PredictionResponse, tags=["predictions"])
     def predict(wine: WineFeatures, model: Model) -> PredictionResponse:
         (prediction,) = score(model, [wine])
+        # Module 07's prediction line: joinable to a label by its request id.
+        logger.info(
+            "prediction",
+            extra={
+                "model_version": model.version,
+                "class_name": prediction.class_name,
+                "confidence": round(max(prediction.probabilities.values()), 4),
+            },
+        )
         return PredictionResponse(**prediction.model_dump(), model_version=model.version)
 
     @app.post("/predict/batch", response_model=BatchResponse, tags=["predictions"])
     def predict_batch(batch: BatchRequest, model: Model) -> BatchResponse:
-        return BatchResponse(model_version=model.version, predictions=score(model, batch.instances))
+        predictions = score(model, batch.instances)
+        counts: dict[str, int] = {}
+        for p in predictions:
+            counts[p.class_name] = counts.get(p.class_name, 0) + 1
+        logger.info(
+            "batch prediction",
+            extra={
+                "model_version": model.version,
+                "instances": len(predictions),
+                "classes": counts,
+            },
+        )
+        return BatchResponse(model_version=model.version, predictions=predictions)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text or OpenMetrics, from the scraper's Accept header."""
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(metrics.registry), media_type=content_type)
+
+    # The answers clients of the prediction routes get, at 0 from the start
+    # (see ApiMetrics.expect); other statuses appear with their first request.
+    for route in ("/predict", "/predict/batch"):
+        metrics.expect("POST", route, ("200", "422"))
 
     return app
 
 
-logging.basicConfig(
-    level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-)
+# JSON lines on stderr (LOG_LEVEL), unless `--log-config logging.json` set
+# logging up already, as the lab's serve step does.
+configure_logging()
 
 
 # What `uvicorn wine_pipeline.serve:app` runs. Building it reads the settings

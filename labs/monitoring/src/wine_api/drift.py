@@ -11,16 +11,9 @@ The API reads the report (DRIFT_REPORT, default reports/drift.json) at every
 scrape and exposes it as the gauges wine_drift_psi{feature}, ...; the alert
 rule WineFeatureDrift fires on them.
 
-PSI, for bins i = 1..B with reference (expected) shares e_i and batch
-(actual) shares a_i:
-
-    PSI = sum_i (a_i - e_i) * ln(a_i / e_i)
-
-The bins are the reference's deciles, so each e_i is about 1/B; the outer
-bins are open-ended, so every batch value lands in one. An empty bin would
-make ln(a_i / e_i) infinite: shares are clipped to at least EPSILON first.
-The usual reading (a convention, not a law): < 0.1 no real change,
-0.1-0.25 moderate, > 0.25 significant.
+PSI and KS are computed by wine_api.drift_stats (the binning, ties
+included, is explained there). The usual reading of PSI (a convention, not
+a law): < 0.1 no real change, 0.1-0.25 moderate, > 0.25 significant.
 
 KS: D = sup_x |F_ref(x) - F_batch(x)|, the largest vertical gap between the
 two empirical CDFs, and the p-value of "both samples come from the same
@@ -41,49 +34,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import ks_2samp
 
+from wine_api.drift_stats import ks_test, psi
 from wine_api.simulate import read_csv
 
 BINS = 10
-EPSILON = 1e-4
 PSI_MODERATE = 0.1  # conventional thresholds, see the module docstring
 PSI_SIGNIFICANT = 0.25
 KS_ALPHA = 0.01
 DEFAULT_REPORT = Path("reports/drift.json")
-
-
-def psi_from_shares(expected: np.ndarray, actual: np.ndarray, eps: float = EPSILON) -> float:
-    """PSI of two vectors of bin shares (each sums to 1)."""
-    e = np.clip(np.asarray(expected, dtype=np.float64), eps, None)
-    a = np.clip(np.asarray(actual, dtype=np.float64), eps, None)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def bin_edges(reference: np.ndarray, bins: int = BINS) -> np.ndarray:
-    """Inner bin edges at the reference's quantiles (deciles for 10 bins).
-    Repeated values (a feature with few distinct values) give repeated
-    quantiles; those are merged, so there may be fewer than `bins` bins."""
-    return np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
-
-
-def shares(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Share of `values` in each bin: (-inf, e0), [e0, e1), ..., [e_last, inf)."""
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
-    return counts / len(values)
-
-
-def psi(reference: np.ndarray, batch: np.ndarray, bins: int = BINS, eps: float = EPSILON) -> float:
-    """PSI of one feature, binned on the reference's quantiles."""
-    edges = bin_edges(reference, bins)
-    return psi_from_shares(shares(reference, edges), shares(batch, edges), eps)
-
-
-def ks_test(reference: np.ndarray, batch: np.ndarray) -> tuple[float, float]:
-    """(D, p-value) of the two-sided two-sample KS test. scipy computes the
-    exact p-value for small samples and the asymptotic one for large ones."""
-    result = ks_2samp(reference, batch)
-    return float(result.statistic), float(result.pvalue)
 
 
 def psi_level(value: float) -> str:

@@ -13,6 +13,10 @@ a bucket) and has few label values, so the number of time series stays small.
 | wine_api_prediction_confidence     | histogram | how sure the model is, before labels   |
 | wine_api_model_info                | gauge = 1 | which model version is serving         |
 | wine_drift_*                       | gauges    | the last drift report                  |
+
+These names and labels are a contract: the Grafana dashboard, the rules
+and the alerts depend on them. Module 09's service carries this file byte
+for byte (with logs.py), so the same dashboard and alerts work there.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from wine_api.logs import REQUEST_ID, request_id_from
+from .logs import REQUEST_ID, request_id_from
 
 logger = logging.getLogger("wine_api")
 
@@ -203,8 +207,8 @@ def _route_template(scope: Scope) -> str:
 
 
 class DriftReportCollector(Collector):
-    """Exposes the last drift report (written by `python -m wine_api.drift`)
-    as gauges, read from the file at every scrape.
+    """Exposes the last drift report (written by the drift job) as gauges,
+    read from the file at every scrape.
 
     The drift job is a batch job: it runs, writes its report and exits, so
     Prometheus cannot scrape it. Publishing its result through a service that
