@@ -20,27 +20,19 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 
 import mlflow
+
+# Which of two runs is better is stated once, in the promotion gate (which
+# must stay self-contained); the table and "the best run" use it too.
+from wine_tracking.promotion import RANKING as RANKING
+from wine_tracking.promotion import rank as rank
 
 __version__ = "0.1.0"
 
 DEFAULT_TRACKING_URI = "http://127.0.0.1:5000"
 EXPERIMENT_NAME = "wine-classifier"
 MODEL_NAME = "wine-classifier"
-
-# Which of two models is better, stated once and used everywhere (the
-# comparison table, the best run, the promotion rule): the higher test
-# accuracy; on a tie, the lower test log loss. Accuracy on 45 test wines
-# often ties at 1.0; log loss then still separates confident, correct models
-# from hesitant ones.
-RANKING = ["metrics.test_accuracy DESC", "metrics.test_log_loss ASC"]
-
-
-def rank(metrics: Mapping[str, float]) -> tuple[float, float]:
-    """The sort key of RANKING: the smaller, the better."""
-    return (-metrics["test_accuracy"], metrics["test_log_loss"])
 
 
 def tracking_uri() -> str:
