@@ -17,6 +17,7 @@ from live import free_port
 from pydantic import ValidationError
 
 from wine_router import report
+from wine_router.canary import CanaryRelease
 from wine_router.config import RouterConfig, load_config
 
 LAB = Path(__file__).resolve().parent.parent
@@ -264,6 +265,19 @@ def test_a_failing_canary_is_rolled_back_automatically(
     assert status["canary_weight"] == 0
     assert status["reason"].startswith("automatic: canary error rate 1/1")
     assert set(after.values()) == {"stable"}
+
+
+def test_the_chapters_rollback_example_with_the_lab_settings() -> None:
+    """shadow-and-canary.md's example, with canary.toml's bounds (2 % over at
+    least 50 requests): one failure is 1/50 = 2 %, within the budget; a second
+    breaks it, even when they are the canary's first two answers."""
+    release = CanaryRelease(load_config(LAB / "canary.toml").canary)
+    release.record("canary", 12.0, error=True)
+    assert (release.canary_weight, release.last_action) == (5, "start")
+    assert release.status()["analysis"]["verdict"] == "wait"
+    release.record("canary", 12.0, error=True)
+    assert (release.canary_weight, release.last_action) == (0, "rollback")
+    assert release.reason == "automatic: canary error rate 2/2 exceeds 2.0%"
 
 
 def test_a_slow_canary_is_rolled_back_on_latency(router: RouterFactory, wine: dict) -> None:
