@@ -76,7 +76,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         uvicorn = [sys.executable, "-m", "uvicorn", "wine_pipeline.serve:app"]
         with (
             serve(
-                [*uvicorn, "--host", "127.0.0.1", "--port", str(port)],
+                [*uvicorn, "--host", "127.0.0.1", "--port", str(port)]
+                + ["--log-config", str(LAB / "logging.json")],
                 ready_url=f"{settings.api_url}/ready",
                 cwd=work,
                 env=env,

@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from live import free_port, mlflow_server, prometheus_server, query, serve, wait_for_series
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -130,9 +131,10 @@ def run(env: dict[str, str], cwd: Path, *args: str) -> str:
 def test_the_recording_rules_are_module_07s() -> None:
     """09's dashboard series come from 07's recording rules, rule for rule."""
     name = "wine-api-recording"
-    assert groups_of(FINAL / "prometheus/rules.yml")[name] == groups_of(
-        MONITORING / "prometheus/rules.yml"
-    )[name]
+    assert (
+        groups_of(FINAL / "prometheus/rules.yml")[name]
+        == groups_of(MONITORING / "prometheus/rules.yml")[name]
+    )
 
 
 def test_the_log_config_is_module_07s_with_its_own_package() -> None:
@@ -233,15 +235,28 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             ) as prometheus,
         ):
             wait_for_series(prometheus, f'up{{job="{JOB}"}} == 1', deadline_s=30)
-            # Traffic over a few scrapes: drifted wines (the lab's step), bad
-            # bodies (422) and an unknown path (404), then the drift job.
-            run(env, work, "wine_pipeline.data", "send", "--name", "b1", "--seed", "2", "--drifted")
-            assert [post(f"{api}/predict", WINE) for _ in range(5)] == [200] * 5
-            statuses = [post(f"{api}/predict", {"alcohol": -1}) for _ in range(5)]
-            assert statuses == [422] * 5
-            assert post(f"{api}/no/such/path", {}) in (404, 405)
+
+            def traffic(round_: int) -> None:
+                """Drifted wines as a batch (the lab's step), single wines,
+                bad bodies (422) and an unknown path (404)."""
+                run(env, work, "wine_pipeline.data", "send", "--name", f"b{round_}", "--drifted")
+                assert [post(f"{api}/predict", WINE) for _ in range(5)] == [200] * 5
+                assert [post(f"{api}/predict", {"alcohol": -1}) for _ in range(5)] == [422] * 5
+                assert post(f"{api}/no/such/path", {}) in (404, 405)
+
+            # A series that appears with its first request (a route's latency
+            # buckets) needs a second round after a scrape, or rate() is 0.
+            traffic(1)
+            wait_for_series(
+                prometheus, 'sum(wine_api_requests_total{route="/predict"}) >= 10', deadline_s=30
+            )
             run(env, work, "wine_pipeline.drift")
             wait_for_series(prometheus, "wine_drift_psi", deadline_s=30)
+            # The last round just before the queries, which rate over [1m].
+            traffic(2)
+            wait_for_series(
+                prometheus, 'sum(wine_api_requests_total{route="/predict"}) >= 20', deadline_s=30
+            )
             yield {"prometheus": prometheus, "log": log}
 
 
