@@ -14,10 +14,16 @@ from fastapi.testclient import TestClient
 from live import mlflow_server
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+import wine_api.train
 from wine_api import batch
+from wine_api import register as register_module
 from wine_api.app import create_app
 from wine_api.flask_app import create_app as create_flask_app
+from wine_api.promotion import Decision
 from wine_api.register import Registered, register
 from wine_api.train import TrainResult, train
 
@@ -35,6 +41,10 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with mlflow_server(workdir, deadline_s=300) as uri, pytest.MonkeyPatch.context() as mp:
         mp.setenv("MLFLOW_TRACKING_URI", uri)
         yield uri
+
+
+def aliases(name: str) -> dict[str, str]:
+    return dict(mlflow.MlflowClient().get_registered_model(name).aliases)
 
 
 @pytest.fixture(scope="module")
@@ -68,18 +78,73 @@ def test_model_uri_comes_from_the_environment(
     assert ready.get_json()["model_version"] == champion.version
 
 
-def test_moving_the_alias_changes_what_the_next_start_serves(
+def test_the_first_registration_becomes_champion(champion: Registered) -> None:
+    assert champion.decision == Decision(
+        champion.version, True, champion.version, "there was no champion yet"
+    )
+    assert aliases("wine-classifier") == {"champion": champion.version}
+
+
+def test_a_model_tested_on_other_wines_stays_challenger(
     champion: Registered, tmp_path: Path
 ) -> None:
+    # Another seed is another split: its scores come from other wines.
     retrained = train(tmp_path / "model.joblib", model_version="2.0.0", random_state=7)
     new = register(retrained.model_path)
     assert int(new.version) > int(champion.version)
+    assert not new.decision.promoted
+    assert new.decision.reason.startswith("not comparable: tested on data with digest ")
+    assert new.uri == "models:/wine-classifier@challenger"
+    assert aliases("wine-classifier") == {"champion": champion.version, "challenger": new.version}
+    # What the next start serves: the champion, unchanged; the challenger by its alias.
     with TestClient(create_app(model_uri=CHAMPION)) as client:
-        assert client.get("/ready").json()["model_version"] == new.version
-    # A pinned version does not move.
-    pinned = f"models:/wine-classifier/{champion.version}"
-    with TestClient(create_app(model_uri=pinned)) as client:
         assert client.get("/ready").json()["model_version"] == champion.version
+    with TestClient(create_app(model_uri=new.uri)) as client:
+        assert client.get("/ready").json()["model_version"] == new.version
+
+
+def train_with(tmp_path: Path, c: float) -> Path:
+    """train.py's recipe and split, with another regularisation strength C."""
+
+    def build(random_state: int = 42) -> Pipeline:
+        classifier = LogisticRegression(C=c, max_iter=1000, random_state=random_state)
+        return make_pipeline(StandardScaler(), classifier)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(wine_api.train, "build_pipeline", build)
+        return train(tmp_path / f"c{c}.joblib", model_version=f"C={c}").model_path
+
+
+def test_champion_moves_only_to_a_better_model(registry: str, tmp_path: Path) -> None:
+    name = "gated-wine"  # a model of its own: this test decides who is first
+    # C=0.01: every test wine right, but hesitant (log loss about 0.41).
+    first = register(train_with(tmp_path, 0.01), name)
+    assert (first.decision.promoted, first.decision.reason) == (True, "there was no champion yet")
+
+    # C=0.001: 37 of 45 right. Worse: the champion stays.
+    worse = register(train_with(tmp_path, 0.001), name)
+    assert (worse.decision.promoted, worse.decision.champion) == (False, first.version)
+    assert worse.decision.reason.startswith("not better: accuracy 0.8222, log loss 0.88")
+    assert aliases(name) == {"champion": first.version, "challenger": worse.version}
+
+    # C=1, train.py's own: every wine right and confident (log loss about 0.07).
+    better = register(train_with(tmp_path, 1.0), name)
+    assert (better.decision.promoted, better.decision.champion) == (True, better.version)
+    assert better.decision.reason.startswith("better: accuracy 1.0000, log loss 0.067")
+    assert aliases(name) == {"champion": better.version}  # challenger removed
+    with TestClient(create_app(model_uri=f"models:/{name}@champion")) as client:
+        assert client.get("/ready").json()["model_version"] == better.version
+
+    # A pinned version does not move.
+    with TestClient(create_app(model_uri=f"models:/{name}/{first.version}")) as client:
+        assert client.get("/ready").json()["model_version"] == first.version
+
+
+def test_register_moves_no_alias_itself() -> None:
+    # Only the gate (wine_api.promotion, module 02's file) moves aliases.
+    source = Path(register_module.__file__).read_text(encoding="utf-8")
+    assert "promotion.promote(" in source
+    assert "set_registered_model_alias" not in source
 
 
 def test_the_batch_cli_reads_the_same_registry_model(
