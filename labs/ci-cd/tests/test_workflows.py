@@ -55,6 +55,19 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(name: str, uses: st
     assert PINNED.match(uses), f"{name}.yml: `{uses}` is not `owner/repo@<40-hex sha> # vX.Y.Z`"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_every_pin_says_why_and_when_it_was_checked(name: str) -> None:
+    # The line above each pinned `uses:` gives the reason and the date someone
+    # last compared the pin with upstream; the lab page shows the dates.
+    lines = (WORKFLOWS / f"{name}.yml").read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^\s*(?:- )?uses: (?!\./)[\w.-]+/", line):
+            above = lines[number - 1].strip()
+            assert re.match(r"^# pin \(checked \d{4}-\d{2}-\d{2}\): \S", above), (
+                f"{name}.yml:{number + 1}: no `# pin (checked YYYY-MM-DD): reason` above it"
+            )
+
+
 def test_each_action_has_one_pin_everywhere() -> None:
     pins: dict[str, set[str]] = {}
     for _, uses in uses_lines():
@@ -107,7 +120,7 @@ def test_uv_is_pinned_and_its_cache_keyed_on_the_lock_file() -> None:
         for step in steps(load(name))
         if step.get("uses", "").startswith("astral-sh/setup-uv@")
     ]
-    assert len(setups) == 3
+    assert len(setups) == 4
     for step in setups:
         assert step["with"]["version"] == "0.13.9"
         assert step["with"]["enable-cache"] is True
@@ -123,7 +136,7 @@ def test_tests_run_on_a_matrix_of_python_versions() -> None:
 
 
 def test_the_gate_runs_after_training_and_before_the_model_is_kept() -> None:
-    train_steps = steps(load("train"))
+    train_steps = load("train")["jobs"]["train"]["steps"]
     names = [step.get("name", step.get("uses", "")) for step in train_steps]
     assert names.index("Train the candidate") < names.index("Validation gate")
     assert names.index("Validation gate") < names.index("Keep the candidate model")
@@ -143,7 +156,7 @@ def test_the_image_is_pushed_with_provenance_and_attested() -> None:
     assert push["push"] is True
     assert push["provenance"] == "mode=max"
     assert push["sbom"] is True
-    attest = build_steps["actions/attest-build-provenance"]["with"]
+    attest = build_steps["actions/attest"]["with"]
     assert attest["push-to-registry"] is True
     assert attest["subject-digest"] == "${{ steps.push.outputs.digest }}"
 
@@ -155,6 +168,9 @@ def test_the_deploy_waits_for_approval_runs_alone_and_rolls_back() -> None:
     (upgrade,) = [s["run"] for s in job["steps"] if s.get("name") == "helm upgrade"]
     for flag in ("upgrade --install", "--wait", "--rollback-on-failure", "--timeout 5m"):
         assert flag in upgrade
+    # Module 05's chart as it is, with production's values on top.
+    assert "chart/wine-api" in upgrade
+    assert "--values deploy/production.yaml" in upgrade
     # By digest: the exact image that was built and attested, never a moving tag.
     assert '--set image.digest="$DIGEST"' in upgrade
 
@@ -174,6 +190,68 @@ def test_the_release_runs_the_stages_in_order_and_hands_over_the_image() -> None
     ]
     assert jobs["deploy"]["with"]["image"] == "${{ needs.build.outputs.image }}"
     assert load("release")["concurrency"]["cancel-in-progress"] is False
+
+
+# ------------------------------------------------------------ who may write to the registry
+# A pull request runs code nobody has reviewed yet: its jobs may read the
+# champion and nothing more. Only a push to main or a run by hand, in the
+# environment "registry" (main only), gets the token that registers and promotes.
+WRITE_TOKEN = "secrets.MLFLOW_TRACKING_TOKEN"
+READ_TOKEN = "secrets.MLFLOW_READ_TOKEN"
+TRUSTED = "${{ github.event_name == 'push' || github.event_name == 'workflow_dispatch' }}"
+
+
+def job_text(job: dict[str, Any]) -> str:
+    return yaml.safe_dump(job, sort_keys=True)
+
+
+def test_train_runs_on_pull_requests_and_trusted_events_in_separate_jobs() -> None:
+    workflow = load("train")
+    assert "pull_request" in workflow["on"]
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"check", "train"}
+    assert jobs["check"]["if"] == "${{ github.event_name == 'pull_request' }}"
+    assert jobs["train"]["if"] == TRUSTED
+    # The release calls train.yml and takes the trusted job's output.
+    assert workflow["on"]["workflow_call"]["outputs"]["model-version"]["value"] == (
+        "${{ jobs.train.outputs.model-version }}"
+    )
+
+
+def test_a_pull_request_job_gets_read_only_credentials() -> None:
+    check = load("train")["jobs"]["check"]
+    assert check["permissions"] == {"contents": "read"}
+    assert "environment" not in check
+    text = job_text(check)
+    assert WRITE_TOKEN not in text
+    assert READ_TOKEN in text
+    names = {step.get("name"): step for step in check["steps"]}
+    # Training without a tracking URI registers nothing; the gate never promotes.
+    assert "MLFLOW_TRACKING_URI" not in names["Train the candidate"].get("env", {})
+    assert "--promote" not in names["Validation gate"]["run"]
+    uploads = [
+        s for s in check["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    assert uploads == []
+
+
+def test_the_write_token_lives_only_in_the_registry_environment() -> None:
+    holders = []
+    for name in NAMES:
+        for job_id, job in load(name)["jobs"].items():
+            if WRITE_TOKEN in job_text(job):
+                holders.append(f"{name}.{job_id}")
+                assert job["environment"] == {"name": "registry"}
+                assert job["if"] == TRUSTED
+    assert holders == ["train.train"]
+
+
+def test_the_release_passes_train_no_secrets() -> None:
+    # Secrets passed by a caller would bypass the environment's branch rule.
+    train = load("release")["jobs"]["train"]
+    assert "secrets" not in train
+    assert train["with"] == {"promote": True}
+    assert "secrets" not in load("train")["on"]["workflow_call"]
 
 
 def test_dependabot_keeps_the_pins_and_the_lock_moving() -> None:
