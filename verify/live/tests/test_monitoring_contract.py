@@ -247,17 +247,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
             # A series that appears with its first request (a route's latency
             # buckets) needs a second round after a scrape, or rate() is 0.
+            # Each round scores 205 wines: a batch of 200 and 5 single ones.
             traffic(1)
-            wait_for_series(
-                prometheus, 'sum(wine_api_requests_total{route="/predict"}) >= 10', deadline_s=30
-            )
+            wait_for_series(prometheus, "sum(wine_api_predictions_total) >= 205", deadline_s=30)
             run(env, work, "wine_pipeline.drift")
             wait_for_series(prometheus, "wine_drift_psi", deadline_s=30)
             # The last round just before the queries, which rate over [1m].
             traffic(2)
-            wait_for_series(
-                prometheus, 'sum(wine_api_requests_total{route="/predict"}) >= 20', deadline_s=30
-            )
+            wait_for_series(prometheus, "sum(wine_api_predictions_total) >= 410", deadline_s=30)
             yield {"prometheus": prometheus, "log": log}
 
 
@@ -273,6 +270,16 @@ def test_every_query_of_module_07s_dashboard_returns_data(
         time.sleep(0.5)
         result = query(stack["prometheus"], expr)
     assert has_numbers(result), f"{title}: only NaN from {expr}"
+    # A panel split `by (route, ...)` needs that label on every series: a
+    # sum by a label the service does not have returns one unlabelled series.
+    grouped = {
+        label.strip()
+        for clause in re.findall(r"\bby \(([^)]*)\)", expr)
+        for label in clause.split(",")
+    } - {"le"}
+    for series in result:
+        missing = grouped - series["metric"].keys()
+        assert not missing, f"{title}: no {sorted(missing)} label on {series['metric']}"
 
 
 def test_the_dashboard_variable_finds_the_job(stack: dict[str, Any]) -> None:
