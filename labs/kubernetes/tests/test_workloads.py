@@ -74,7 +74,7 @@ def test_a_drained_node_does_not_use_up_the_retries(score_job: Obj) -> None:
     rules = score_job["spec"]["podFailurePolicy"]["rules"]
     assert {
         "action": "Ignore",
-        "onPodConditions": [{"type": "DisruptionTarget"}],
+        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
     } in rules
 
 
