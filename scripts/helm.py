@@ -4,7 +4,7 @@
 Backed by PyPI `helm-python-sdk` (Helm v4 Go SDK through ctypes), which has a
 Python API only. Run it with the tools venv's Python:
 
-    .tools/venv/bin/python scripts/helm.py lint CHART [--strict] [--kube-version v1.33.0] [-f VALUES.yaml]... [--set K=V]...
+    .tools/venv/bin/python scripts/helm.py lint CHART [--strict] [--kube-version v1.37.0] [-f VALUES.yaml]... [--set K=V]...
     .tools/venv/bin/python scripts/helm.py template CHART [--name N] [--namespace NS] [-f VALUES.yaml]... [--set K=V]...
 
 Offline: no cluster and no network are involved (`lookup` returns nothing).
@@ -97,7 +97,7 @@ def main() -> int:
         command.set_defaults(run=run)
         if name == "lint":
             command.add_argument("--strict", action="store_true", help="warnings fail too")
-            command.add_argument("--kube-version", help="e.g. v1.33.0 (.Capabilities.KubeVersion)")
+            command.add_argument("--kube-version", help="e.g. v1.37.0 (.Capabilities.KubeVersion)")
         else:
             command.add_argument("--name", default="release-name")
             command.add_argument("--namespace", default="default")

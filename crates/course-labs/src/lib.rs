@@ -14,6 +14,7 @@ mod diag;
 mod export;
 mod files;
 mod manifest;
+mod pins;
 mod transcript;
 mod version;
 mod zip;
@@ -26,6 +27,7 @@ pub use manifest::{
     Check, CheckSpec, HttpMethod, Lab, Need, Port, Requirement, Step, is_valid_id, load_lab,
     parse_lab,
 };
+pub use pins::{Pin, PinKind, lab_pins, locked_versions, normalize_package, today_utc};
 pub use transcript::{TRANSCRIPTS_DIR, Transcript, TranscriptError, run_digest, transcript_path};
 pub use version::Version;
 pub use zip::lab_zip;

@@ -7,6 +7,7 @@
 //!   whose transcript exists, parses and was recorded from the step's
 //!   current `run`; no transcript is left of a step that is gone;
 //! - links between chapters: the target file exists, and its `#anchor` too;
+//! - pins: each version a lab fixes has its `# pin (checked DAY): why` comment;
 //! - ports: two labs meant to run together (`runs_with`) must not bind the same port.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -117,6 +118,12 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     }
 
     problems.extend(orphaned_transcripts(project, &catalog));
+
+    // Every pin of every lab carries its reason and the day it was checked.
+    let today = course_labs::today_utc();
+    for lab in &catalog.labs {
+        problems.extend(course_labs::lab_pins(lab, &today).1);
+    }
 
     // Links and anchors.
     let anchors: HashMap<PathBuf, HashSet<String>> = chapters

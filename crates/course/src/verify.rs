@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The Kubernetes version manifests are validated against.
-pub const KUBERNETES_VERSION: &str = "1.33.0";
+pub const KUBERNETES_VERSION: &str = "1.37.0";
 
 /// How one check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -244,6 +244,35 @@ fn check_reports_ports_of_labs_that_run_together() {
 }
 
 #[test]
+fn check_reports_pins_without_their_reason_or_with_a_bad_date() {
+    let tmp = course_copy();
+    let demo = tmp.path().join("labs/demo");
+    edit(&demo.join("Dockerfile"), |t| {
+        t.replace(
+            "# pin (checked 2026-12-06): Debian 13 stable with Python 3.13\n",
+            "",
+        )
+    });
+    edit(&demo.join("pyproject.toml"), |t| {
+        t.replace("(checked 2026-12-06): 0.30", "(checked 2026-02-30): 0.30")
+            .replace(
+                "(checked 2026-12-06): the oldest",
+                "(checked 2999-01-01): the oldest",
+            )
+    });
+    let msgs = messages(tmp.path());
+    let expected = [
+        "demo/Dockerfile:1: error: `python 3.13-slim-trixie` is pinned without its reason",
+        "demo/pyproject.toml:4: error: the pin comment of `python` says it was checked on 2999-01-01, after today",
+        "demo/pyproject.toml:7: error: the pin comment of `uvicorn` has the date `2026-02-30`, which is not a day in YYYY-MM-DD",
+    ];
+    for e in expected {
+        assert!(msgs.iter().any(|m| m.contains(e)), "{e}\n{msgs:#?}");
+    }
+    assert_eq!(msgs.len(), 3, "{msgs:#?}");
+}
+
+#[test]
 fn check_reports_manifest_problems_and_exits_non_zero() {
     let tmp = course_copy();
     edit(&tmp.path().join("labs/demo/lab.yaml"), |t| {
@@ -257,7 +286,7 @@ fn check_reports_manifest_problems_and_exits_non_zero() {
         .expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("labs/demo/lab.yaml:34:13: error: unknown check kind `fiel`, expected one of http, tcp, file, command"), "{stderr}");
+    assert!(stderr.contains("labs/demo/lab.yaml:38:13: error: unknown check kind `fiel`, expected one of http, tcp, file, command"), "{stderr}");
     assert!(
         stderr.contains("course check: 1 problem(s)") || stderr.contains("problem(s)"),
         "{stderr}"

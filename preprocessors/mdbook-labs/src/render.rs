@@ -98,6 +98,85 @@ struct LabCtx<'a> {
     minutes: u32,
     requires: Vec<ReqCtx<'a>>,
     ports: Vec<PortCtx<'a>>,
+    tested: TestedCtx,
+}
+
+/// The "Tested with" stamp: the lab's pins, with the versions its `uv.lock`
+/// resolved for Python packages.
+#[derive(Serialize, Default)]
+struct TestedCtx {
+    pins: Vec<PinCtx>,
+    /// The oldest day a pin was checked, or empty.
+    checked: String,
+}
+
+#[derive(Serialize)]
+struct PinCtx {
+    name: String,
+    /// Between name and version on the summary line: `:` for an image.
+    sep: &'static str,
+    /// What was tested: a tag, a locked version, a range for Python.
+    version: String,
+    why: String,
+    checked: String,
+    file: String,
+}
+
+fn tested_with(lab: &Lab) -> TestedCtx {
+    // Problems are `course check`'s to report; the stamp shows what there is.
+    let (pins, _) = course_labs::lab_pins(lab, "9999-12-31");
+    let locks: std::collections::HashMap<String, String> =
+        std::fs::read_to_string(lab.dir.join("uv.lock"))
+            .map(|t| course_labs::locked_versions(&t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(n, v)| (course_labs::normalize_package(&n), v))
+            .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<(course_labs::PinKind, PinCtx)> = pins
+        .into_iter()
+        .filter(|p| seen.insert((p.name.clone(), p.version.clone())))
+        .map(|p| {
+            let version = match p.kind {
+                course_labs::PinKind::Package => locks
+                    .get(&course_labs::normalize_package(&p.name))
+                    .cloned()
+                    .unwrap_or_else(|| p.version.clone()),
+                _ => p.version.clone(),
+            };
+            let name = match p.kind {
+                course_labs::PinKind::Python => "requires-python".to_owned(),
+                _ => p.name,
+            };
+            (
+                p.kind,
+                PinCtx {
+                    name,
+                    sep: if p.kind == course_labs::PinKind::Image {
+                        ":"
+                    } else {
+                        " "
+                    },
+                    version,
+                    why: p.reason.unwrap_or_default(),
+                    checked: p.checked.unwrap_or_default(),
+                    file: format!("{}:{}", p.file, p.line),
+                },
+            )
+        })
+        .collect();
+    out.sort_by_key(|(kind, _)| *kind);
+    let checked = out
+        .iter()
+        .map(|(_, p)| p.checked.as_str())
+        .filter(|c| !c.is_empty())
+        .min()
+        .unwrap_or("")
+        .to_owned();
+    TestedCtx {
+        pins: out.into_iter().map(|(_, p)| p).collect(),
+        checked,
+    }
 }
 
 #[derive(Serialize)]
@@ -257,6 +336,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
                     service: &p.service,
                 })
                 .collect(),
+            tested: tested_with(lab),
         },
         files,
         steps,
