@@ -22,7 +22,7 @@
 # runc needs glibc 2.38, so runc comes from bookworm (1.1.5, which containerd
 # 1.7 supports); buildx comes from testing (see FORKY_PKGS). The .deb files are unpacked into
 # .tools/docker/bin with dpkg-deb -x: nothing is installed on the host except
-# iptables (for this engine's NAT rule), through apt-get.
+# iptables (for this engine's NAT rule) and mmdebstrap (for standins.sh), through apt-get.
 #
 # Networking without touching another Docker: dockerd runs with
 # --iptables=false, because its own iptables setup deletes and recreates the
@@ -126,6 +126,8 @@ host_packages() {
     local wanted=()
     command -v iptables >/dev/null || [ -x /usr/sbin/iptables ] || wanted+=(iptables)
     command -v ip >/dev/null || [ -x /usr/sbin/ip ] || wanted+=(iproute2)
+    # standins.sh builds the base images' Debian root file systems with it.
+    command -v mmdebstrap >/dev/null || wanted+=(mmdebstrap)
     command -v apt-get >/dev/null || skip "installing the engine needs apt-get (Debian or Ubuntu)" \
         "install Docker Engine 25 or newer and point DOCKER_HOST at it"
     [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || wanted+=(debian-archive-keyring)

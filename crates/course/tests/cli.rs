@@ -346,7 +346,7 @@ fn export_copies_the_lab_and_refuses_to_overwrite() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Exported lab `demo` (6 files)"), "{stdout}");
+    assert!(stdout.contains("Exported lab `demo` (8 files)"), "{stdout}");
     for f in [
         "app/main.py",
         "app/settings.toml",
