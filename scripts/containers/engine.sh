@@ -7,7 +7,7 @@
 #                                         docker, docker compose and docker buildx at it
 #
 # Why a private engine: the tests build and run images under the names the
-# labs use (python:3.11-slim-bookworm, wine-api:dev, ...). Doing that in the
+# labs use (python:3.13-slim-trixie, wine-api:03, ...). Doing that in the
 # learner's own Docker would overwrite their images. This engine keeps its
 # images, containers, networks, sockets and config under .tools/docker/, uses
 # its own containerd (dockerd would otherwise attach to a system containerd and

@@ -436,25 +436,36 @@ async fn status_reports_checks_ports_export_and_runs() {
 
 #[tokio::test]
 async fn checks_run_once_per_interval_however_many_watch_and_poll() {
-    let steps = "
+    // Each run of the check is one connection to this listener: counting
+    // them counts the runs, and the check itself changes nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stream.is_ok() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let steps = format!(
+        "
   - id: count
     title: Count probes
     check:
-      kind: command
-      command: echo probe >> probes.log
-";
-    let fx = Fixture::new(&[("demo", lab_yaml("demo", &[], steps))]);
+      kind: tcp
+      port: {port}
+"
+    );
+    let fx = Fixture::new(&[("demo", lab_yaml("demo", &[], &steps))]);
     let interval = Duration::from_millis(300);
     let state = fx.state(Limits {
         check_interval: interval,
         ..Limits::default()
     });
     export(&state, "demo").await;
-    let probes = || {
-        std::fs::read_to_string(fx.copy("demo").join("probes.log"))
-            .map(|t| t.lines().count())
-            .unwrap_or(0)
-    };
+    let probes = || connections.load(std::sync::atomic::Ordering::SeqCst);
 
     let started = Instant::now();
     let mut watchers = Vec::new();

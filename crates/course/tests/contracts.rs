@@ -163,7 +163,10 @@ fn bold_bullets(text: &str, heading: &str) -> Vec<String> {
 fn self_check(text: &str) -> (Vec<(u32, String)>, Vec<String>) {
     let mut labels = Vec::new();
     let mut problems = Vec::new();
-    let Some(start) = text.find("\n## Self-check") else {
+    let Some(start) = text
+        .find("\n## Self-check")
+        .or_else(|| text.find("\n## Final self-check"))
+    else {
         return (labels, vec!["has no `## Self-check` section".to_owned()]);
     };
     let section = &text[start + 1..];
