@@ -125,13 +125,19 @@ struct PinCtx {
 fn tested_with(lab: &Lab) -> TestedCtx {
     // Problems are `course check`'s to report; the stamp shows what there is.
     let (pins, _) = course_labs::lab_pins(lab, "9999-12-31");
-    let locks: std::collections::HashMap<String, String> =
-        std::fs::read_to_string(lab.dir.join("uv.lock"))
-            .map(|t| course_labs::locked_versions(&t))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(n, v)| (course_labs::normalize_package(&n), v))
-            .collect();
+    // A lock resolved for several Pythons may hold a package at two versions
+    // (one for 3.11, one for 3.12 and later): the stamp names both.
+    let mut locks: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    let lock = std::fs::read_to_string(lab.dir.join("uv.lock")).unwrap_or_default();
+    for (name, version) in course_labs::locked_versions(&lock) {
+        let versions = locks
+            .entry(course_labs::normalize_package(&name))
+            .or_default();
+        if !versions.contains(&version) {
+            versions.push(version);
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     let mut out: Vec<(course_labs::PinKind, PinCtx)> = pins
         .into_iter()
@@ -140,7 +146,7 @@ fn tested_with(lab: &Lab) -> TestedCtx {
             let version = match p.kind {
                 course_labs::PinKind::Package => locks
                     .get(&course_labs::normalize_package(&p.name))
-                    .cloned()
+                    .map(|v| v.join(" / "))
                     .unwrap_or_else(|| p.version.clone()),
                 _ => p.version.clone(),
             };
