@@ -1,6 +1,6 @@
 """The canary manifests in k8s/, checked the way the cluster would act on
 them. kubernetes-validate (run by `course lab test`) checks the core
-objects against the Kubernetes 1.33 schemas, but it has no schema for the
+objects against the Kubernetes 1.37 schemas, but it has no schema for the
 Gateway API's HTTPRoute (a CRD) and only warns about it, so the route is
 checked here: its API version, that every backend is a Service of this lab
 on a port that Service has, and the weights."""
