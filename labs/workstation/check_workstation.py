@@ -116,13 +116,14 @@ RUST_UPGRADE = {
     "wsl": "rustup update stable (a distribution's rustc: remove it, install rustup)",
 }
 
+# Distribution packages of Prometheus are 2.x on Debian 12/13 and Ubuntu 24.04:
+# too old for the labs' rule tests (Prometheus 3.5 or later).
 PROMETHEUS_INSTALL = {
-    "linux": "sudo apt install prometheus (then: sudo systemctl disable --now prometheus, "
-    "so the lab's own Prometheus gets port 9090), or the release archive from "
-    "https://prometheus.io/download/",
+    "linux": "the release archive from https://prometheus.io/download/ "
+    "(unpack it, put prometheus and promtool on your PATH)",
     "macos": "brew install prometheus",
-    "wsl": "sudo apt install prometheus, or the release archive from "
-    "https://prometheus.io/download/",
+    "wsl": "the release archive from https://prometheus.io/download/ "
+    "(unpack it, put prometheus and promtool on your PATH)",
 }
 
 # In the order of the course: the table lists them so.
@@ -308,7 +309,7 @@ TOOLS = (
         name="prometheus",
         executables=("prometheus",),
         args=("--version",),
-        minimum="2.42",
+        minimum="3.5",
         module=7,
         hints=PROMETHEUS_INSTALL,
     ),
@@ -316,12 +317,12 @@ TOOLS = (
         name="promtool",
         executables=("promtool",),
         args=("--version",),
-        minimum="2.42",
+        minimum="3.5",
         module=7,
         hints={
-            "linux": "comes with prometheus: sudo apt install prometheus",
+            "linux": "comes with prometheus, in the same release archive",
             "macos": "comes with prometheus: brew install prometheus",
-            "wsl": "comes with prometheus: sudo apt install prometheus",
+            "wsl": "comes with prometheus, in the same release archive",
         },
     ),
     Tool(
@@ -329,14 +330,13 @@ TOOLS = (
         name="amtool",
         executables=("amtool",),
         args=("--version",),
-        minimum="0.25",
+        minimum="0.33",
         module=7,
         optional=True,
         hints={
-            "linux": "sudo apt install prometheus-alertmanager, or the release archive from "
-            "https://prometheus.io/download/",
+            "linux": "the alertmanager release archive from https://prometheus.io/download/",
             "macos": "brew install alertmanager",
-            "wsl": "sudo apt install prometheus-alertmanager",
+            "wsl": "the alertmanager release archive from https://prometheus.io/download/",
         },
     ),
     Tool(

@@ -34,7 +34,7 @@ esac""",
     'https://github.com/cli/cli/releases/tag/v2.83.1\\n"',
     "prometheus": 'printf "prometheus, version 3.8.0 (branch: HEAD, revision: 1ce8d5a)\\n"',
     "promtool": 'printf "promtool, version 3.8.0 (branch: HEAD, revision: 1ce8d5a)\\n"',
-    "amtool": 'printf "amtool, version 0.29.0 (branch: HEAD, revision: 7bcf9a5)\\n"',
+    "amtool": 'printf "amtool, version 0.33.1 (branch: HEAD, revision: 7bcf9a5)\\n"',
     "rustc": 'printf "rustc 1.91.1 (ed61e7d7e 2025-11-07)\\n"',
     "cargo": 'printf "cargo 1.91.1 (ea2d97820 2025-10-10)\\n"',
 }
