@@ -14,8 +14,9 @@ module 09's rules, and then:
 - the service's log lines are module 07's JSON lines, with the same fields.
 
 A rename in 09 (the `route` label back to `endpoint`, `severity: page`)
-fails it. Needs `prometheus` and `amtool` on PATH (Debian: the prometheus
-and prometheus-alertmanager packages) and the MLflow of this suite.
+fails it. Needs `prometheus` and `amtool` on PATH (scripts/install-tools.sh
+puts Prometheus 3.5 and Alertmanager 0.33 in .tools/venv/bin) and the MLflow
+of this suite.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ WINE = {
 def require(tool: str, package: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        message = f"no `{tool}` on PATH (Debian/Ubuntu: apt-get install {package})"
+        message = f"no `{tool}` on PATH (run scripts/install-tools.sh; it comes with {package})"
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message}; CI=true: no check may be skipped")
         pytest.skip(message)
