@@ -356,7 +356,7 @@ fn pyproject_pins(text: &str, path: &Path, problems: &mut Vec<Diagnostic>) -> Ve
             let spec = dep[name.len()..].trim().to_owned();
             out.push((n, name.to_owned(), spec, PinKind::Package));
         }
-        if line.contains(']') && !line.contains('[') || line == "]" {
+        if line.contains(']') && !line.contains('[') {
             in_array = false;
         }
     }
