@@ -68,13 +68,25 @@ FORKY_PKGS=(
 
 # Subnet of this engine's networks: the default bridge takes the first /24,
 # compose and `docker network create` take /24s from the upper half.
-# Override with MLOPS_ENGINE_SUBNET=10.x.0.0/16 if it collides with a LAN or VPN.
-SUBNET="${MLOPS_ENGINE_SUBNET:-10.213.0.0/16}"
-if ! [[ "$SUBNET" =~ ^10\.([0-9]{1,3})\.0\.0/16$ ]] || [ "${BASH_REMATCH[1]}" -gt 255 ]; then
-    echo "engine.sh: MLOPS_ENGINE_SUBNET must look like 10.N.0.0/16, got '$SUBNET'" >&2
-    exit 1
+# MLOPS_ENGINE_SUBNET=10.N.0.0/16 chooses it; otherwise start takes 10.213.0.0/16,
+# or the next 10.N.0.0/16 no interface or route here uses, and records it in
+# .tools/docker/subnet so env, status and stop use the same one.
+SUBNET_FILE="$DIR/subnet"
+use_subnet() {
+    if ! [[ "$1" =~ ^10\.([0-9]{1,3})\.0\.0/16$ ]] || [ "${BASH_REMATCH[1]}" -gt 255 ]; then
+        echo "engine.sh: MLOPS_ENGINE_SUBNET must look like 10.N.0.0/16, got '$1'" >&2
+        exit 1
+    fi
+    SUBNET="$1"
+    NET_PREFIX="10.${BASH_REMATCH[1]}"
+}
+if [ -n "${MLOPS_ENGINE_SUBNET:-}" ]; then
+    use_subnet "$MLOPS_ENGINE_SUBNET"
+elif [ -s "$SUBNET_FILE" ]; then
+    use_subnet "$(cat "$SUBNET_FILE")"
+else
+    use_subnet 10.213.0.0/16
 fi
-NET_PREFIX="10.${BASH_REMATCH[1]}"
 # One tag for this checkout: names the bridge (15 characters at most) and the
 # iptables rules, so two checkouts never take each other's.
 TAG="$(printf '%s' "$DIR" | cksum | cut -d' ' -f1)"
@@ -206,13 +218,32 @@ rules() { # $1: -A|-C|-D or -I
         "${SUDO[@]}" iptables -w "$op" FORWARD -d "$SUBNET" "${c[@]}" -j ACCEPT
 }
 
+# Interfaces and routes of this machine inside 10.N.0.0/16 ($1: "10.N"), one per line.
+subnet_users() {
+    {
+        ip -4 -o addr show | awk '{print $2" "$4}'
+        ip -4 route show | awk '{print "route "$1}'
+    } | awk -v p="$1." 'index($2, p) == 1' | paste -sd, -
+}
+
 network_up() {
     if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
         # Another interface on our subnet (a LAN, a VPN, another checkout's engine) would route
         # this engine's traffic away: refuse, and say how to pick another.
-        local taken
-        taken="$(ip -4 -o addr show | awk -v p="$NET_PREFIX." 'index($4, p) == 1 {print $2" "$4}')"
-        [ -z "$taken" ] || die "subnet $SUBNET is already used here ($taken): set MLOPS_ENGINE_SUBNET=10.N.0.0/16"
+        local taken n
+        taken="$(subnet_users "$NET_PREFIX")"
+        if [ -n "$taken" ]; then
+            [ -z "${MLOPS_ENGINE_SUBNET:-}" ] ||
+                die "subnet $SUBNET is already used here ($taken): set MLOPS_ENGINE_SUBNET to another 10.N.0.0/16"
+            for n in $(seq 213 254) $(seq 200 212); do
+                [ -n "$(subnet_users "10.$n")" ] || break
+            done
+            [ -z "$(subnet_users "10.$n")" ] ||
+                die "no free 10.N.0.0/16 between 10.200 and 10.254: set MLOPS_ENGINE_SUBNET to a free one"
+            log "subnet $SUBNET is already used here ($taken): taking 10.$n.0.0/16"
+            use_subnet "10.$n.0.0/16"
+        fi
+        printf '%s\n' "$SUBNET" >"$SUBNET_FILE"
         "${SUDO[@]}" ip link add "$BRIDGE" type bridge
         "${SUDO[@]}" ip addr add "$NET_PREFIX.0.1/24" dev "$BRIDGE"
         "${SUDO[@]}" ip link set "$BRIDGE" up
