@@ -1,0 +1,385 @@
+#!/usr/bin/env node
+// Screenshots of the real UIs the labs start, for the book.
+//
+//   node scripts/screenshots/take.mjs            every shot
+//   node scripts/screenshots/take.mjs widget     one group (or shot names)
+//   node scripts/screenshots/take.mjs --list     what there is
+//
+// Each group exports its lab with `course lab export` into a temporary
+// HOME (so the copy sits at ~/mlops-course/labs/<id>, as a learner's does),
+// runs the lab's own step commands read from lab.yaml, waits for each
+// service's own check, takes the shots in Debian's Chromium through
+// playwright-core at a fixed viewport, encodes them as WebP (Chromium's own
+// encoder) into book/src/images/, and stops every process group it started.
+// See README.md beside this file.
+
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const OUT = path.join(ROOT, "book/src/images");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const COURSE = process.env.COURSE_BIN || path.join(ROOT, "target/debug/course");
+const TOOLS_BIN = [path.join(ROOT, ".tools/venv/bin"), path.join(ROOT, ".tools/prometheus/bin")];
+const PYTHON = path.join(ROOT, ".tools/venv/bin/python");
+const VIEWPORT = { width: 1280, height: 800 };
+const MAX_BYTES = 150 * 1024;
+
+/** Every shot: its file (book/src/images/<name>.webp) and its group. */
+const SHOTS = {
+    "02-mlflow-runs": "mlflow",
+    "02-mlflow-registry-champion": "mlflow",
+    "04-streamlit-prediction": "streamlit",
+    "07-prometheus-graph": "prometheus",
+    "07-prometheus-alerts": "prometheus",
+    "00-lab-widget-offline": "widget",
+    "00-lab-widget-live": "widget",
+    "00-lab-widget-run": "widget",
+};
+const GROUP_ORDER = ["mlflow", "streamlit", "prometheus", "widget"];
+
+function die(message) {
+    console.error(`take.mjs: ${message}`);
+    process.exit(1);
+}
+
+function loadPlaywright() {
+    try {
+        return createRequire(path.join(ROOT, ".tools/node/package.json"))("playwright-core");
+    } catch {
+        return null;
+    }
+}
+
+// ---------------------------------------------------------------- processes
+
+const started = new Set(); // child processes, each the leader of its own group
+
+function killGroup(child, signal) {
+    try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+}
+
+/** SIGTERM to the whole process group, SIGKILL after 10 s. */
+async function stopGroup(child) {
+    if (!started.has(child)) { return; }
+    started.delete(child);
+    if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        killGroup(child, "SIGTERM");
+        const timer = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+    }
+    // Whatever the leader left behind in its group (uv's child, tee) goes too.
+    killGroup(child, "SIGKILL");
+}
+
+async function stopAll() {
+    await Promise.all([...started].map(stopGroup));
+}
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+    process.on(signal, () => {
+        for (const child of started) { killGroup(child, "SIGKILL"); }
+        process.exit(130);
+    });
+}
+
+/** Starts `bash -c command` as the leader of a new process group. */
+function startShell(command, { cwd, env, log }) {
+    const child = spawn("bash", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    started.add(child);
+    const lines = [];
+    const keep = (chunk) => {
+        lines.push(String(chunk));
+        if (lines.length > 400) { lines.shift(); }
+        if (log) { process.stderr.write(chunk); }
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.output = () => lines.join("");
+    return child;
+}
+
+/** Runs a command to its end; fails with its output's tail on a non-zero exit. */
+async function runShell(command, options, timeoutSeconds = 900) {
+    const child = startShell(command, options);
+    const timer = setTimeout(() => killGroup(child, "SIGKILL"), timeoutSeconds * 1000);
+    const code = await new Promise((resolve) => child.once("exit", (c, s) => resolve(c ?? s)));
+    clearTimeout(timer);
+    started.delete(child);
+    if (code !== 0) {
+        throw new Error(`\`${command.trim().split("\n")[0]}\` in ${options.cwd} ended with ${code}:\n${child.output().slice(-3000)}`);
+    }
+    return child.output();
+}
+
+function portIsFree(port) {
+    return new Promise((resolve) => {
+        const probe = net.connect({ host: "127.0.0.1", port });
+        probe.once("connect", () => { probe.destroy(); resolve(false); });
+        probe.once("error", () => resolve(true));
+    });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True when `want` is a subset of `got` (objects by key, arrays: each wanted item matches some item). */
+function subset(want, got) {
+    if (Array.isArray(want)) {
+        return Array.isArray(got) && want.every((w) => got.some((g) => subset(w, g)));
+    }
+    if (want && typeof want === "object") {
+        return got && typeof got === "object" && Object.entries(want).every(([k, v]) => subset(v, got[k]));
+    }
+    return String(want) === String(got);
+}
+
+/** Polls an http check of lab.yaml (url, method, body, status, json) until it passes. */
+async function waitForCheck(check, what, child, seconds = 300) {
+    const deadline = Date.now() + seconds * 1000;
+    let last = "no answer yet";
+    while (Date.now() < deadline) {
+        if (child && (child.exitCode !== null || child.signalCode !== null)) {
+            throw new Error(`${what} stopped before its check passed:\n${child.output().slice(-3000)}`);
+        }
+        try {
+            const res = await fetch(check.url, {
+                method: check.method || "GET",
+                body: check.body,
+                headers: check.body ? { "Content-Type": "application/json" } : undefined,
+                signal: AbortSignal.timeout(5000),
+            });
+            const text = await res.text();
+            last = `HTTP ${res.status}: ${text.slice(0, 200)}`;
+            if (res.status === (check.status || 200) && (!check.json || subset(check.json, JSON.parse(text)))) {
+                return;
+            }
+        } catch (e) {
+            last = e.message;
+        }
+        await sleep(1000);
+    }
+    throw new Error(`${what}: ${check.url} did not pass in ${seconds} s (last: ${last})`);
+}
+
+// ---------------------------------------------------------------- labs
+
+/** The learner's side: a temporary HOME with the lab exported to ~/mlops-course/labs/<id>. */
+class LabCopy {
+    constructor(id, home) {
+        this.id = id;
+        this.home = home;
+        this.dir = path.join(home, "mlops-course/labs", id);
+        const exported = spawnSync(COURSE, ["--book", path.join(ROOT, "book"), "lab", "export", id, this.dir], { encoding: "utf8" });
+        if (exported.status !== 0) {
+            throw new Error(`course lab export ${id} failed:\n${exported.stderr}`);
+        }
+        const read = spawnSync(PYTHON, ["-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))['steps']))",
+            path.join(ROOT, "labs", id, "lab.yaml")], { encoding: "utf8" });
+        if (read.status !== 0) {
+            throw new Error(`reading labs/${id}/lab.yaml failed:\n${read.stderr}`);
+        }
+        this.steps = new Map(JSON.parse(read.stdout).map((s) => [s.id, s]));
+        this.env = {
+            ...process.env,
+            HOME: home,
+            PATH: [...TOOLS_BIN, process.env.PATH].join(path.delimiter),
+            UV_PYTHON_DOWNLOADS: "never",
+            // The learner's own uv cache, so nothing downloads again.
+            UV_CACHE_DIR: process.env.UV_CACHE_DIR || userUvCache(),
+        };
+    }
+
+    step(id) {
+        const step = this.steps.get(id);
+        if (!step) { throw new Error(`labs/${this.id}/lab.yaml has no step \`${id}\``); }
+        return step;
+    }
+
+    /** Runs a step's command as its page would; a service is started and waited for. */
+    async run(id) {
+        const step = this.step(id);
+        const t0 = performance.now();
+        if (step.service) {
+            const child = startShell(step.run, { cwd: this.dir, env: this.env, log: process.env.SHOTS_VERBOSE });
+            if (step.check?.kind === "http") {
+                await waitForCheck(step.check, `${this.id}: step ${id}`, child);
+            }
+            console.log(`  ${this.id}: ${id} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+            return child;
+        }
+        await runShell(step.run, { cwd: this.dir, env: this.env, log: process.env.SHOTS_VERBOSE }, step.timeout || 300);
+        console.log(`  ${this.id}: ${id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        return null;
+    }
+}
+
+function userUvCache() {
+    const uv = spawnSync(path.join(TOOLS_BIN[0], "uv"), ["cache", "dir"], { encoding: "utf8" });
+    return uv.status === 0 ? uv.stdout.trim() : path.join(os.homedir(), ".cache/uv");
+}
+
+async function needPorts(...ports) {
+    for (const port of ports) {
+        if (!(await portIsFree(port))) {
+            throw new Error(`port ${port} is in use: stop what listens there (a lab's service?) and run again`);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- images
+
+/** Encodes a PNG as WebP with Chromium's encoder, lossless when it fits, lossy otherwise. */
+async function saveWebp(browser, png, name) {
+    const page = await browser.newPage();
+    try {
+        for (const quality of [1, 0.92, 0.85, 0.75]) {
+            const b64 = await page.evaluate(async ({ data, q }) => {
+                const blob = await (await fetch(`data:image/png;base64,${data}`)).blob();
+                const bitmap = await createImageBitmap(blob);
+                const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+                canvas.getContext("2d").drawImage(bitmap, 0, 0);
+                const webp = await canvas.convertToBlob({ type: "image/webp", quality: q });
+                const bytes = new Uint8Array(await webp.arrayBuffer());
+                let s = "";
+                for (let i = 0; i < bytes.length; i += 0x8000) { s += String.fromCharCode(...bytes.subarray(i, i + 0x8000)); }
+                return btoa(s);
+            }, { data: png.toString("base64"), q: quality });
+            const webp = Buffer.from(b64, "base64");
+            if (webp.subarray(8, 12).toString() !== "WEBP") { throw new Error("Chromium did not encode WebP"); }
+            if (webp.length <= MAX_BYTES || quality === 0.75) {
+                const file = path.join(OUT, `${name}.webp`);
+                writeFileSync(file, webp);
+                const size = pngSize(png);
+                console.log(`  wrote book/src/images/${name}.webp: ${size.width}x${size.height}, ${(webp.length / 1024).toFixed(0)} KiB (quality ${quality})`);
+                return;
+            }
+        }
+    } finally {
+        await page.close();
+    }
+}
+
+function pngSize(png) {
+    return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+// ---------------------------------------------------------------- groups
+
+/** MLflow's runs list and the registered model with its champion alias (experiment-tracking). */
+async function mlflow({ home, browser, want, shoot, attach }) {
+    if (!attach) {
+        await needPorts(5000);
+        const lab = new LabCopy("experiment-tracking", home);
+        for (const id of ["sync", "server", "train", "project", "promote", "challenger"]) { await lab.run(id); }
+    }
+    const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    // The mode the chapter uses, and no assistant panel over the table.
+    await page.goto("http://127.0.0.1:5000/#/experiments/1/runs");
+    await page.getByText("Model training", { exact: true }).click();
+    await closeAssistant(page);
+    if (want("02-mlflow-runs")) {
+        await page.getByRole("link", { name: "baseline" }).waitFor();
+        await settle(page);
+        await shoot(page, "02-mlflow-runs", { x: 0, y: 0, width: 1280, height: 460 });
+    }
+    if (want("02-mlflow-registry-champion")) {
+        await page.goto("http://127.0.0.1:5000/#/models/wine-classifier");
+        await page.getByText("champion").first().waitFor();
+        await closeAssistant(page);
+        await settle(page);
+        await shoot(page, "02-mlflow-registry-champion", { x: 0, y: 0, width: 1280, height: 640 });
+    }
+}
+
+async function closeAssistant(page) {
+    const close = page.getByRole("button", { name: "Close", exact: true });
+    try {
+        await close.first().waitFor({ timeout: 5000 });
+        await close.first().click();
+    } catch { /* no assistant panel in this version */ }
+    await page.waitForTimeout(500);
+}
+
+/** Lets charts and fonts finish drawing (these UIs poll, so the network never idles). */
+async function settle(page) {
+    await page.evaluate(() => document.fonts.ready);
+    await page.waitForTimeout(1500);
+}
+
+const GROUPS = { mlflow };
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+    // --attach: the services already run (started by hand from the lab's
+    // steps); take the shots only. For adjusting a crop without waiting.
+    const attach = process.argv.includes("--attach");
+    const args = process.argv.slice(2).filter((a) => a !== "--attach");
+    if (args.includes("--list")) {
+        for (const [name, group] of Object.entries(SHOTS)) { console.log(`${group.padEnd(12)} ${name}`); }
+        return;
+    }
+    const unknown = args.filter((a) => !SHOTS[a] && !GROUP_ORDER.includes(a));
+    if (unknown.length) {
+        die(`unknown shot or group: ${unknown.join(", ")} (see --list)`);
+    }
+    const wanted = new Set(args.length ? Object.keys(SHOTS).filter((n) => args.includes(n) || args.includes(SHOTS[n])) : Object.keys(SHOTS));
+    const groups = GROUP_ORDER.filter((g) => [...wanted].some((n) => SHOTS[n] === g));
+    const playwright = loadPlaywright();
+    const missing = [
+        existsSync(CHROMIUM) ? null : `chromium (${CHROMIUM})`,
+        playwright ? null : "playwright-core (.tools/node)",
+        existsSync(COURSE) ? null : `the course CLI (${COURSE}: cargo build -p course)`,
+        existsSync(PYTHON) ? null : `the tools venv (${PYTHON})`,
+    ].filter(Boolean);
+    if (missing.length) {
+        die(`missing ${missing.join(", ")}: run scripts/install-tools.sh`);
+    }
+    mkdirSync(OUT, { recursive: true });
+    const browser = await playwright.chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--hide-scrollbars"],
+    });
+    const shoot = async (page, name, clip) => {
+        const png = await page.screenshot({ clip, animations: "disabled", caret: "hide" });
+        // SHOTS_PNG=DIR also keeps the PNG there, for review.
+        if (process.env.SHOTS_PNG) { writeFileSync(path.join(process.env.SHOTS_PNG, `${name}.png`), png); }
+        await saveWebp(browser, png, name);
+    };
+    let failed = false;
+    try {
+        for (const group of groups) {
+            const home = mkdtempSync(path.join(os.tmpdir(), "mlops-shots-"));
+            const t0 = performance.now();
+            console.log(`${group}:`);
+            try {
+                await GROUPS[group]({ home, browser, want: (n) => wanted.has(n), shoot, attach });
+            } catch (e) {
+                failed = true;
+                console.error(`${group} failed: ${e.stack || e}`);
+            } finally {
+                for (const ctx of browser.contexts()) { await ctx.close(); }
+                await stopAll();
+                rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+                console.log(`  ${group}: ${((performance.now() - t0) / 1000).toFixed(0)} s, everything it started is stopped`);
+            }
+        }
+    } finally {
+        await browser.close();
+        await stopAll();
+    }
+    if (failed) { process.exit(1); }
+}
+
+await main();
