@@ -33,6 +33,7 @@ const MAX_BYTES = 150 * 1024;
 /** Every shot: its file (book/src/images/<name>.webp) and its group. */
 const SHOTS = {
     "02-mlflow-runs": "mlflow",
+    "02-mlflow-compare": "mlflow",
     "02-mlflow-registry-champion": "mlflow",
     "04-streamlit-prediction": "streamlit",
     "07-prometheus-graph": "prometheus",
@@ -290,6 +291,27 @@ async function mlflow({ home, browser, want, shoot, attach }) {
         await settle(page);
         await shoot(page, "02-mlflow-runs", { x: 0, y: 0, width: 1280, height: 460 });
     }
+    if (want("02-mlflow-compare")) {
+        // As the chapter says: tick the baseline and the sweep's four runs, press Compare.
+        await page.getByRole("link", { name: "baseline" }).waitFor();
+        const rows = await page.evaluate(() => {
+            const all = new Set();
+            const weak = new Set();
+            for (const row of document.querySelectorAll(".ag-row[row-index]")) {
+                const i = row.getAttribute("row-index");
+                all.add(i);
+                if (/\bweak\b/.test(row.innerText)) { weak.add(i); }
+            }
+            return [...all].filter((i) => !weak.has(i));
+        });
+        if (rows.length !== 5) { throw new Error(`expected the baseline and 4 sweep runs, found ${rows.length} rows`); }
+        for (const i of rows) { await page.locator(`.ag-row[row-index="${i}"] .ag-selection-checkbox input`).check(); }
+        await page.getByRole("button", { name: "Compare" }).click();
+        await page.getByText("Comparing 5 Runs from 1 Experiment").waitFor();
+        await page.getByText("Parallel Coordinates Plot").first().waitFor();
+        await settle(page);
+        await shoot(page, "02-mlflow-compare", { x: 0, y: 0, width: 1280, height: 640 });
+    }
     if (want("02-mlflow-registry-champion")) {
         await page.goto("http://127.0.0.1:5000/#/models/wine-classifier");
         await page.getByText("champion").first().waitFor();
@@ -297,6 +319,24 @@ async function mlflow({ home, browser, want, shoot, attach }) {
         await settle(page);
         await shoot(page, "02-mlflow-registry-champion", { x: 0, y: 0, width: 1280, height: 640 });
     }
+}
+
+/** The Streamlit app after Predict, with the API of the lab behind it (streamlit-app). */
+async function streamlit({ home, browser, shoot, attach }) {
+    if (!attach) {
+        await needPorts(8000, 8501);
+        const lab = new LabCopy("streamlit-app", home);
+        for (const id of ["sync", "model", "api", "serve"]) { await lab.run(id); }
+    }
+    // Tall enough for the form and the answer: Streamlit scrolls inside its
+    // own container, which a full-page screenshot does not unroll.
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 }, deviceScaleFactor: 1 });
+    await page.goto("http://127.0.0.1:8501/");
+    await page.getByText("Ready, model version").waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Predict", exact: true }).click();
+    await page.getByText("Answered by the API").waitFor({ timeout: 60_000 });
+    await settle(page);
+    await shoot(page, "04-streamlit-prediction", { x: 0, y: 0, width: 1280, height: 1130 });
 }
 
 async function closeAssistant(page) {
@@ -314,7 +354,7 @@ async function settle(page) {
     await page.waitForTimeout(1500);
 }
 
-const GROUPS = { mlflow };
+const GROUPS = { mlflow, streamlit };
 
 // ---------------------------------------------------------------- main
 
