@@ -26,8 +26,8 @@ fn diagrams() -> Vec<(String, String)> {
                 .and_then(|s| s.to_str())
                 .expect("a UTF-8 file name")
                 .to_owned();
-            let text = std::fs::read_to_string(&p)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let text =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             (name, text)
         })
         .collect();
@@ -107,21 +107,53 @@ fn problems(name: &str, svg: &str) -> Vec<String> {
                 }
             }
         }
+    }
+    // References live in tags (attributes), not in the text a diagram shows,
+    // which may well name a URL such as http://mlflow:5000.
+    let mut rest = svg;
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        let tag = rest[start..start + len + 1].to_ascii_lowercase();
+        let n = svg[..svg.len() - rest.len() + start].lines().count().max(1);
         // The SVG namespace is a name, not a reference: the one URL allowed.
-        let refs = lower.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
-        for bad in ["<image", "<foreignobject", "<script", "@import", "http:", "https:"] {
-            if refs.contains(bad) {
+        let tag_refs = tag.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        for bad in [
+            "<image",
+            "<foreignobject",
+            "<script",
+            "<style",
+            "<a ",
+            "@import",
+            "http:",
+            "https:",
+            "src=",
+            "//",
+        ] {
+            if tag_refs.contains(bad) {
                 out.push(format!(
-                    "{file}:{n}: `{bad}`: a diagram references nothing outside \
-                     itself (no images, fonts, scripts or links)"
+                    "{file}:{n}: `{bad}` in a tag: a diagram references nothing \
+                     outside itself (no images, fonts, scripts, styles or links)"
                 ));
             }
         }
-        if lower.contains("href=\"") && !lower.contains("href=\"#") {
-            out.push(format!(
-                "{file}:{n}: an href that leaves the file: a diagram links nothing"
-            ));
+        for (pos, _) in tag_refs
+            .match_indices("href=\"")
+            .chain(tag_refs.match_indices("url("))
+        {
+            let value = &tag_refs[pos..];
+            let value = value
+                .trim_start_matches("href=\"")
+                .trim_start_matches("url(");
+            if !value.starts_with('#') {
+                out.push(format!(
+                    "{file}:{n}: a reference that leaves the file: only #dg-{name}-... \
+                     ids of this diagram may be referenced"
+                ));
+            }
         }
+        rest = &rest[start + len + 1..];
     }
     let role = attr(first, "role");
     if role != Some("img") {
@@ -135,7 +167,9 @@ fn problems(name: &str, svg: &str) -> Vec<String> {
         ));
     }
     if attr(first, "viewBox").is_none() {
-        out.push(format!("{file}:1: the <svg> needs a viewBox, so it scales with the page"));
+        out.push(format!(
+            "{file}:1: the <svg> needs a viewBox, so it scales with the page"
+        ));
     }
     for fixed in ["width", "height"] {
         if attr(first, fixed).is_some() {
@@ -159,7 +193,9 @@ fn problems(name: &str, svg: &str) -> Vec<String> {
         let id = attr(&svg[pos..], "id").unwrap_or("");
         if !id.starts_with(&format!("dg-{name}-")) {
             let n = svg[..pos].lines().count();
-            out.push(format!("{file}:{n}: id \"{id}\" must start with \"dg-{name}-\""));
+            out.push(format!(
+                "{file}:{n}: id \"{id}\" must start with \"dg-{name}-\""
+            ));
         }
     }
     out
@@ -179,7 +215,10 @@ fn includes() -> BTreeMap<String, Vec<String>> {
         for e in std::fs::read_dir(dir).expect("book/src").flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, out);
+                // The diagrams' own README shows the include syntax; it is no chapter.
+                if p.file_name().is_some_and(|n| n != "diagrams") {
+                    walk(&p, out);
+                }
             } else if p.extension().is_some_and(|x| x == "md") {
                 out.push(p);
             }
@@ -191,11 +230,19 @@ fn includes() -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for page in pages {
         let text = std::fs::read_to_string(&page).expect("a chapter");
-        let rel = page.strip_prefix(&src).expect("under src").display().to_string();
+        let rel = page
+            .strip_prefix(&src)
+            .expect("under src")
+            .display()
+            .to_string();
         for (i, line) in text.lines().enumerate() {
             let Some(start) = line.find("{{#include ") else {
                 continue;
             };
+            // `\{{#include` is mdBook's escape: shown, not included.
+            if line[..start].ends_with('\\') {
+                continue;
+            }
             let target = line[start + 11..].split("}}").next().unwrap_or("").trim();
             let Some(at) = target.find("diagrams/") else {
                 continue;
@@ -208,7 +255,10 @@ fn includes() -> BTreeMap<String, Vec<String>> {
                 i + 1
             );
             let lines: Vec<&str> = text.lines().collect();
-            let blank = |j: Option<usize>| j.and_then(|j| lines.get(j)).is_none_or(|l| l.trim().is_empty());
+            let blank = |j: Option<usize>| {
+                j.and_then(|j| lines.get(j))
+                    .is_none_or(|l| l.trim().is_empty())
+            };
             assert!(
                 line.trim() == format!("{{{{#include {target}}}}}")
                     && blank(i.checked_sub(1))
@@ -217,7 +267,9 @@ fn includes() -> BTreeMap<String, Vec<String>> {
                  line before and after it, so the SVG is a block of its own",
                 i + 1
             );
-            out.entry(name).or_default().push(format!("book/src/{rel}:{}", i + 1));
+            out.entry(name)
+                .or_default()
+                .push(format!("book/src/{rel}:{}", i + 1));
         }
     }
     out
