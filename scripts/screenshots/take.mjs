@@ -348,13 +348,104 @@ async function closeAssistant(page) {
     await page.waitForTimeout(500);
 }
 
+/**
+ * The lab widget on the workstation lab's page, served by `course serve`
+ * with its sidecar: without a sidecar, live, and after running a step.
+ */
+async function widget({ home, browser, want, shoot }) {
+    // On its default port when free, so the page shows the address a learner's does.
+    const server = await startCourseServe(home, (await portIsFree(4242)) ? 4242 : 0);
+    const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    const url = `${server.url}00-introduction/workstation.html`;
+    const lab = page.locator("#lab-workstation");
+    const box = page.locator("#lab-workstation .labs-widget");
+    if (want("00-lab-widget-offline")) {
+        // What a reader of the hosted book sees before starting a sidecar.
+        await page.route("**/api/**", (route) => route.abort());
+        await page.goto(url);
+        await page.waitForFunction(() => /sidecar/i.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""));
+        await settle(page);
+        await shoot(page, "00-lab-widget-offline", await around(page, box, { above: 1, below: 1 }));
+        await page.unroute("**/api/**");
+    }
+    if (!want("00-lab-widget-live") && !want("00-lab-widget-run")) { return; }
+    // The token arrives in the URL fragment, as in the link course serve prints.
+    await page.goto(`${url}#course-token=${server.token}`);
+    const connect = page.getByRole("button", { name: /Connect/ });
+    if (await connect.count()) { await connect.first().click(); }
+    await page.waitForFunction(
+        () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
+        null, { timeout: 30_000 },
+    ).catch(async () => {
+        throw new Error(`the widget did not go live; it says: ${await box.innerText()}`);
+    });
+    await lab.locator('.labs-state[data-state="pass"]').first().waitFor({ timeout: 30_000 });
+    if (want("00-lab-widget-live")) {
+        await settle(page);
+        await shoot(page, "00-lab-widget-live", await around(page, box, { below: 420 }));
+    }
+    if (want("00-lab-widget-run")) {
+        const exportButton = page.getByRole("button", { name: /^Export to workspace/ });
+        if (await exportButton.count()) {
+            await exportButton.first().click();
+            await page.waitForFunction(
+                () => /Copied \d+ files?/.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
+                null, { timeout: 30_000 },
+            );
+        }
+        const step = page.locator("#lab-workstation-step-uv");
+        await page.getByRole("button", { name: /^Run step: uv/ }).click();
+        await page.waitForFunction(
+            () => /exit code 0/.test(document.querySelector("#lab-workstation-step-uv .labs-status")?.innerText || ""),
+            null, { timeout: 60_000 },
+        );
+        await settle(page);
+        await shoot(page, "00-lab-widget-run", await around(page, step, { above: 0, below: 0 }));
+    }
+}
+
+/** The clip of an element, scrolled into view, with room above and below. */
+async function around(page, locator, { above = 16, below = 16 } = {}) {
+    await locator.scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, -120));
+    const b = await locator.boundingBox();
+    const y = Math.max(0, Math.floor(b.y - above));
+    const height = Math.min(VIEWPORT.height - y, Math.ceil(b.height + above + below));
+    return { x: Math.max(0, Math.floor(b.x - 24)), y, width: Math.min(VIEWPORT.width, Math.ceil(b.width + 48)), height };
+}
+
+/** `course serve` on the repository's book; resolves to { url, token }. */
+function startCourseServe(home, port) {
+    mkdirSync(path.join(home, "tmp"), { recursive: true });
+    const child = startShell(`exec "${COURSE}" --book "${path.join(ROOT, "book")}" serve --port ${port}`, {
+        cwd: home,
+        env: { ...process.env, HOME: home, TMPDIR: path.join(home, "tmp"), COURSE_LOG: "warn",
+            PATH: [...TOOLS_BIN, process.env.PATH].join(path.delimiter) },
+    });
+    return new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+            const out = child.output();
+            const url = /Serving the course at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+            const token = /(?:course-token=|\?token=)([0-9a-zA-Z]+)/.exec(out);
+            if (url && token) {
+                clearInterval(timer);
+                resolve({ url: url[1], token: token[1] });
+            } else if (child.exitCode !== null) {
+                clearInterval(timer);
+                reject(new Error(`course serve stopped:\n${out.slice(-3000)}`));
+            }
+        }, 250);
+        setTimeout(() => { clearInterval(timer); reject(new Error(`course serve printed no URL in 180 s:\n${child.output()}`)); }, 180_000);
+    });
+}
+
 /** Lets charts and fonts finish drawing (these UIs poll, so the network never idles). */
 async function settle(page) {
     await page.evaluate(() => document.fonts.ready);
     await page.waitForTimeout(1500);
 }
 
-const GROUPS = { mlflow, streamlit };
+const GROUPS = { mlflow, streamlit, widget };
 
 // ---------------------------------------------------------------- main
 
