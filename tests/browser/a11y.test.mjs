@@ -1,0 +1,237 @@
+// WCAG 2.2 AA of the built course in a real browser: `course build`, the
+// site served as static files (as GitHub Pages serves it), Debian's headless
+// Chromium driven by playwright-core, and axe-core run on each page (all
+// three from scripts/install-tools.sh).
+//
+//   node --test tests/browser/a11y.test.mjs
+//   A11Y_PAGES=introduction.html,labs/model-serving/app/main.py.html ...  # only these
+//   A11Y_LIST=1000 ...   # print up to this many runs per rule and nodes per run (default 12 and 4)
+//
+// Coverage, chosen to fit a few minutes on 2 cores: every page in the light
+// theme with every WCAG 2.0-2.2 A/AA rule, then every page again in rust,
+// coal, navy and ayu with the rules whose outcome depends on the theme's
+// colours (contrast, links told apart from text, focus and non-text colours).
+// print.html is left out: it is every chapter again on one page. Measured on
+// 2 cores: see the time this test prints.
+//
+// It fails on any serious or critical violation and prints each one: rule,
+// page, theme, selector, and for contrast the two colours and the ratio.
+// Without chromium, playwright-core or axe-core the test is skipped with a
+// hint, but fails with CI=true.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const COURSE = process.env.COURSE_BIN || path.join(ROOT, "target/debug/course");
+const THEMES = ["light", "rust", "coal", "navy", "ayu"];
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+// The rules whose result changes with the theme: they run in all five.
+const THEME_RULES = ["color-contrast", "link-in-text-block"];
+const IMPACTS = new Set(["serious", "critical"]);
+const PARALLEL = 2; // pages at once: one per core
+// The hosted book's sub-path (book.toml's site-url): 404.html's links and
+// assets start from it, so the site is served under it here too.
+const BASE = "/mlops-course/";
+
+const require = createRequire(path.join(ROOT, ".tools/node/package.json"));
+function load(name) {
+    try { return require(name); } catch { return null; }
+}
+const playwright = load("playwright-core");
+let axeSource = null;
+try { axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"); } catch { /* reported below */ }
+
+const missing = [
+    existsSync(CHROMIUM) ? null : `chromium (${CHROMIUM})`,
+    playwright ? null : "playwright-core (.tools/node)",
+    axeSource ? null : "axe-core (.tools/node)",
+].filter(Boolean);
+const HINT = `missing ${missing.join(" and ")}: run scripts/install-tools.sh (Debian chromium, npm playwright-core and axe-core)`;
+if (missing.length) {
+    if (process.env.CI === "true") {
+        it("has its browser, driver and axe-core (CI=true: nothing may be missing)", () => assert.fail(HINT));
+    } else {
+        it("WCAG 2.2 AA of the built course", { skip: HINT }, () => {});
+    }
+}
+
+const TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
+    ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
+    ".woff2": "font/woff2", ".zip": "application/zip",
+};
+
+/** Serves `dir` under BASE as a static host does (index.html, 404.html). */
+function serve(dir) {
+    const server = http.createServer((req, res) => {
+        const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+        let rel = url.startsWith(BASE) ? url.slice(BASE.length) : null;
+        if (rel !== null && (rel === "" || rel.endsWith("/"))) { rel += "index.html"; }
+        const file = rel === null ? null : path.join(dir, path.normalize(rel));
+        const found = file && file.startsWith(dir) && existsSync(file) && statSync(file).isFile();
+        const body = found ? file : path.join(dir, "404.html");
+        res.writeHead(found ? 200 : 404, { "content-type": TYPES[path.extname(body)] || "application/octet-stream" });
+        createReadStream(body).pipe(res);
+    });
+    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+/** Every page of the site, as paths relative to its root. */
+function pagesOf(dir, sub = "") {
+    const out = [];
+    for (const e of readdirSync(path.join(dir, sub), { withFileTypes: true })) {
+        const rel = sub ? `${sub}/${e.name}` : e.name;
+        if (e.isDirectory()) { out.push(...pagesOf(dir, rel)); }
+        else if (e.name.endsWith(".html") && rel !== "print.html") { out.push(rel); }
+    }
+    return out.sort();
+}
+
+/** One line per failing node: what a reader of the log needs to fix it. */
+function describeNode(rule, node) {
+    const target = node.target.join(" ");
+    const data = [...node.any, ...node.all, ...node.none].map((c) => c.data).find((d) => d && typeof d === "object");
+    let numbers = "";
+    if (data && data.contrastRatio !== undefined) {
+        numbers = ` ${data.fgColor} on ${data.bgColor}: ${data.contrastRatio}:1, needs ${data.expectedContrastRatio}`;
+    } else if (rule === "target-size" && data) {
+        numbers = ` ${JSON.stringify(data).slice(0, 120)}`;
+    }
+    return `${target}${numbers}`;
+}
+
+describe("WCAG 2.2 AA of the built course (axe-core in Chromium)", { skip: missing.length > 0 }, () => {
+    let dir, server, browser, site;
+    const started = performance.now();
+
+    before(async () => {
+        if (!existsSync(COURSE)) {
+            const built = spawnSync("cargo", ["build", "-q", "-p", "course"], { cwd: ROOT, stdio: "inherit" });
+            assert.equal(built.status, 0, "cargo build -p course failed");
+        }
+        dir = mkdtempSync(path.join(os.tmpdir(), "course-a11y-"));
+        site = path.join(dir, "site");
+        const built = spawnSync(COURSE, ["build", "--dest", site], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(built.status, 0, `course build failed:\n${built.stdout}${built.stderr}`);
+        server = await serve(site);
+        browser = await playwright.chromium.launch({
+            executablePath: CHROMIUM,
+            headless: true,
+            args: [
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        });
+    });
+
+    after(async () => {
+        await browser?.close();
+        server?.close();
+        if (dir) { rmSync(dir, { recursive: true, force: true }); }
+    });
+
+    it("has no serious or critical violation on any page, in any of the five themes", { timeout: 15 * 60_000 }, async () => {
+        const origin = `http://127.0.0.1:${server.address().port}${BASE}`;
+        const pages = process.env.A11Y_PAGES ? process.env.A11Y_PAGES.split(",") : pagesOf(site);
+        assert.ok(pages.length > 10 || process.env.A11Y_PAGES, `only ${pages.length} pages found in ${site}`);
+        const failures = []; // { rule, theme, page, help, nodes: [line] }
+        let runs = 0;
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        // Every page opens in light (or the theme a reload below asks for):
+        // mdBook reads the reader's theme from localStorage before it draws.
+        await context.addInitScript(() => {
+            localStorage.setItem("mdbook-theme", sessionStorage.getItem("a11y-theme") || "light");
+        });
+        const check = async (page, rel, theme) => {
+            const options = theme === "light"
+                ? { runOnly: { type: "tag", values: TAGS } }
+                : { runOnly: { type: "rule", values: THEME_RULES } };
+            const result = await page.evaluate(async ([opts, want]) => {
+                // Judge the final look: fonts loaded, no transition running.
+                await document.fonts.ready;
+                await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {})));
+                const r = await window.axe.run(document, { ...opts, resultTypes: ["violations"] });
+                return {
+                    theme: document.documentElement.className,
+                    violations: r.violations.map((v) => ({
+                        id: v.id, help: v.help,
+                        nodes: v.nodes.filter((n) => want.includes(n.impact)).map((n) => ({
+                            target: n.target,
+                            any: n.any.map((c) => ({ data: c.data })),
+                            all: n.all.map((c) => ({ data: c.data })),
+                            none: n.none.map((c) => ({ data: c.data })),
+                        })),
+                    })),
+                };
+            }, [options, [...IMPACTS]]);
+            assert.ok(result.theme.split(" ").includes(theme), `${rel}: html has class ${theme} (${result.theme})`);
+            runs++;
+            for (const v of result.violations) {
+                if (v.nodes.length) {
+                    failures.push({ rule: v.id, theme, page: rel, help: v.help, nodes: v.nodes.map((n) => describeNode(v.id, n)) });
+                }
+            }
+        };
+        const queue = [...pages];
+        const worker = async () => {
+            const page = await context.newPage();
+            for (let rel = queue.shift(); rel !== undefined; rel = queue.shift()) {
+                const t0 = performance.now();
+                await page.goto(origin + rel, { waitUntil: "load" });
+                await page.addScriptTag({ content: axeSource });
+                await check(page, rel, "light");
+                for (const theme of THEMES.slice(1)) {
+                    if (await page.locator("#mdbook-theme-toggle").isVisible()) {
+                        // mdBook's own theme menu, as a reader switches.
+                        await page.locator("#mdbook-theme-toggle").click();
+                        await page.locator(`#mdbook-theme-${theme}`).click();
+                        await page.locator("#mdbook-theme-toggle").click();
+                    } else {
+                        // A lab file's own page has no menu: it reads the
+                        // theme mdBook stored when it loads.
+                        await page.evaluate((t) => sessionStorage.setItem("a11y-theme", t), theme);
+                        await page.reload({ waitUntil: "load" });
+                        await page.addScriptTag({ content: axeSource });
+                    }
+                    await check(page, rel, theme);
+                }
+                await page.evaluate(() => sessionStorage.removeItem("a11y-theme"));
+                if (process.env.A11Y_TIMES) { console.log(`${rel} ${(performance.now() - t0).toFixed(0)} ms`); }
+            }
+            await page.close();
+        };
+        await Promise.all(Array.from({ length: PARALLEL }, worker));
+        await context.close();
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        console.log(`axe-core ${require("axe-core/package.json").version}: ${runs} page runs (${pages.length} pages x ${THEMES.length} themes) in ${seconds} s, build included`);
+
+        // Grouped by rule, so that one fix's reach is visible at once.
+        const byRule = new Map();
+        for (const f of failures) {
+            if (!byRule.has(f.rule)) { byRule.set(f.rule, []); }
+            byRule.get(f.rule).push(f);
+        }
+        const [maxRuns, maxNodes] = process.env.A11Y_LIST ? [+process.env.A11Y_LIST, +process.env.A11Y_LIST] : [12, 4];
+        const report = [];
+        for (const [rule, list] of byRule) {
+            const nodes = list.reduce((n, f) => n + f.nodes.length, 0);
+            report.push(`${rule} (${list[0].help}): ${nodes} nodes on ${list.length} page/theme runs`);
+            for (const f of list.slice(0, maxRuns)) {
+                report.push(`  ${f.theme} ${f.page}`);
+                for (const n of f.nodes.slice(0, maxNodes)) { report.push(`      ${n}`); }
+                if (f.nodes.length > maxNodes) { report.push(`      ... and ${f.nodes.length - maxNodes} more`); }
+            }
+            if (list.length > maxRuns) { report.push(`  ... and ${list.length - maxRuns} more page/theme runs`); }
+        }
+        assert.equal(failures.length, 0, `serious or critical WCAG 2.2 AA violations:\n${report.join("\n")}`);
+    });
+});
