@@ -56,6 +56,9 @@ mdbook build book -d "$site/stock"
 diff -r "$site/course/labs" "$site/stock/labs"
 echo "stock mdbook built the book; its labs/ (zips, file pages, css, js) is identical to course build's"
 
+stage "links under a sub-path: both builds served under /mlops-course/, every link answers; print.html and a lab chapter in Chromium"
+node scripts/linkcheck.mjs --course "$site/course" --stock "$site/stock"
+
 stage "browser: the lab widget in headless Chromium against course serve"
 cargo build --quiet --locked -p course
 node --test tests/browser/

@@ -40,11 +40,20 @@
     // file://), the <pre> holds a plain link to the page.
     var loading = new WeakMap();
 
+    // data-src is the page's path from the site root: mdBook's path_to_root
+    // leads there from any page (print.html sits at the root, chapters in
+    // folders); without it, the <pre>'s own link to the page.
+    function fileUrl(details) {
+        if (typeof path_to_root === "string") { return path_to_root + details.dataset.src; }
+        var link = details.querySelector("a.labs-file-link");
+        return link ? link.href : details.dataset.src;
+    }
+
     function loadFile(details) {
         if (!details || !details.dataset.src) { return Promise.resolve(); }
         if (!loading.has(details)) {
             var pre = details.querySelector("pre.labs-code");
-            var done = fetch(details.dataset.src).then(function (res) {
+            var done = fetch(fileUrl(details)).then(function (res) {
                 if (!res.ok) { throw new Error("HTTP " + res.status); }
                 return res.text();
             }).then(function (text) {

@@ -590,6 +590,7 @@ fn static_assets(theme_dir: &Path, highlight_css: String) -> Result<(render::Ass
         css: url(files[0].0, &files[0].1),
         highlight_css: url(files[1].0, &files[1].1),
         js: url(files[2].0, &files[2].1),
+        css_text: String::from_utf8_lossy(&files[0].1).into_owned(),
     };
     Ok((
         urls,

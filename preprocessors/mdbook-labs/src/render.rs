@@ -86,6 +86,9 @@ struct Ctx<'a> {
     tree: String,
     zip: ZipCtx,
     assets: &'a Assets,
+    /// The widget's styles inline and a loader of its script and
+    /// highlighting (see [`embed_assets`]).
+    assets_html: String,
     sidecar_url: &'a str,
 }
 
@@ -205,8 +208,13 @@ struct FileCtx<'a> {
     show: bool,
     anchor: String,
     syntax: &'static str,
-    /// The file's own page, relative to the chapter.
+    /// The file's own page, relative to the chapter: a link, which mdBook
+    /// rebases when it copies the chapter into print.html.
     src: String,
+    /// The file's own page, from the book root: `data-src`, which labs.js
+    /// resolves against mdBook's `path_to_root` (mdBook rebases no data
+    /// attribute).
+    page: String,
     /// "12 lines", or empty for a binary file.
     lines: String,
 }
@@ -237,8 +245,9 @@ struct ZipCtx {
     kib: String,
 }
 
-/// Where the page finds the lab assets (relative to the chapter).
-#[derive(Serialize, Clone, Debug)]
+/// Where the page finds the lab assets (relative to the book root, or to a
+/// page once [`Assets::under`] it).
+#[derive(Serialize, Clone, Debug, Default)]
 pub(crate) struct Assets {
     /// The widget's stylesheet.
     pub css: String,
@@ -246,6 +255,9 @@ pub(crate) struct Assets {
     pub highlight_css: String,
     /// The widget's script.
     pub js: String,
+    /// The widget's stylesheet itself, which an embed carries inline.
+    #[serde(skip)]
+    pub css_text: String,
 }
 
 impl Assets {
@@ -256,8 +268,46 @@ impl Assets {
             css: format!("{root}{}", self.css),
             highlight_css: format!("{root}{}", self.highlight_css),
             js: format!("{root}{}", self.js),
+            css_text: self.css_text.clone(),
         }
     }
+}
+
+/// What an embed (or the progress table) puts first: the widget's
+/// stylesheet inline, and a script that adds the highlighting palettes and
+/// the widget's script from the site root.
+///
+/// The same chapter HTML is a page in its folder (`part/lab.html`) and a
+/// part of `print.html` at the root, and mdBook rebases only the links of
+/// `<a>` and `<img>` when it builds the print page: a `<link>` or `<script>`
+/// relative to the chapter would leave the site there (under a sub-path,
+/// `../labs/labs.js` from `/mlops-course/print.html` is `/labs/labs.js`).
+/// So nothing here is relative to the chapter: the styles need no request
+/// (and work without JavaScript), and the script resolves the rest against
+/// mdBook's `path_to_root`, which every page defines; `root` (the chapter's
+/// own way to the root) is its fallback for a theme without it.
+pub(crate) fn embed_assets(assets: &Assets, root: &str) -> String {
+    let css = assets.css_text.replace("</", "<\\/");
+    let urls = serde_json::to_string(&[
+        ["link", assets.highlight_css.as_str()],
+        ["script", assets.js.as_str()],
+    ])
+    .unwrap_or_else(|_| "[]".to_owned());
+    let root = serde_json::to_string(root).unwrap_or_else(|_| "\"\"".to_owned());
+    format!(
+        "<style>{css}</style>\n<script>\n\
+         (function (root) {{\n\
+         if (typeof path_to_root === \"string\") {{ root = path_to_root; }}\n\
+         {urls}.forEach(function (a) {{\n\
+         if (document.querySelector(a[0] + \"[data-labs-asset='\" + a[1] + \"']\")) {{ return; }}\n\
+         var el = document.createElement(a[0]);\n\
+         el.setAttribute(\"data-labs-asset\", a[1]);\n\
+         if (a[0] === \"link\") {{ el.rel = \"stylesheet\"; el.href = root + a[1]; }} else {{ el.src = root + a[1]; }}\n\
+         document.head.appendChild(el);\n\
+         }});\n\
+         }})({root});\n\
+         </script>"
+    )
 }
 
 /// Everything needed to render one embed.
@@ -292,6 +342,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             anchor: format!("lab-{}-file-{}", lab.id, i + 1),
             syntax: c.syntax,
             src: format!("{root}{}", file_page_path(&lab.id, i + 1, &f.rel)),
+            page: file_page_path(&lab.id, i + 1, &f.rel),
             lines: match c.lines {
                 0 => String::new(),
                 1 => "1 line".to_owned(),
@@ -353,6 +404,7 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             kib: format!("{:.1}", input.zip_bytes as f64 / 1024.0),
         },
         assets: &assets,
+        assets_html: embed_assets(input.assets, root),
         sidecar_url: input.sidecar_url,
     };
     let context = tera::Context::from_serialize(&ctx).context("building the template context")?;
@@ -365,7 +417,9 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
 /// Where the page of a lab's `n`th file (from 1) is, relative to the book
 /// root: `labs/ID/files/NN-NAME.html`. The number keeps names unique; the
 /// leading dots of a name go, so that no part of the path is hidden (Pages
-/// artifacts leave out `.github`, and some servers refuse dot-files).
+/// artifacts leave out `.github`, and some servers refuse dot-files); and
+/// `.md` becomes `_md`, because mdBook turns `x.md` anywhere in a link into
+/// `x.html` (`runbook.md.html` would become `runbook.html`, a 404).
 pub fn file_page_path(id: &str, n: usize, rel: &str) -> String {
     let name = rel
         .rsplit('/')
@@ -382,6 +436,7 @@ pub fn file_page_path(id: &str, n: usize, rel: &str) -> String {
             }
         })
         .collect();
+    let name = name.replace(".md", "_md");
     format!("labs/{id}/files/{n:02}-{name}.html")
 }
 
@@ -631,12 +686,116 @@ pub(crate) fn render_progress(
     }
     list.push_str("</ul>");
     let html = format!(
-        "<link rel=\"stylesheet\" href=\"{root}{css}\">\n<div class=\"labs-progress\" data-sidecar=\"{sidecar}\" data-labs=\"{labs}\" aria-live=\"polite\">{list}</div>\n<script src=\"{root}{js}\" defer></script>",
-        root = path_to_root,
-        css = assets.css,
-        js = assets.js,
+        "{assets}\n<div class=\"labs-progress\" data-sidecar=\"{sidecar}\" data-labs=\"{labs}\" aria-live=\"polite\">{list}</div>",
+        assets = embed_assets(assets, path_to_root),
         sidecar = escape(sidecar_url),
         labs = escape(&json),
     );
     as_markdown_block(&html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rel` from a page in folder `dir` (`""` for the root) as a URL path
+    /// from the site root, clamped at the root as a browser clamps at `/`.
+    fn resolve(dir: &str, rel: &str) -> String {
+        let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+        for part in rel.split('/') {
+            match part {
+                ".." => {
+                    parts.pop();
+                }
+                "." | "" => {}
+                p => parts.push(p),
+            }
+        }
+        parts.join("/")
+    }
+
+    fn assets() -> Assets {
+        Assets {
+            css: "labs/labs.css?v=1".to_owned(),
+            highlight_css: "labs/labs-highlight.css?v=2".to_owned(),
+            js: "labs/labs.js?v=3".to_owned(),
+            css_text: ".labs-lab { color: red; }\n".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_file_page_is_numbered_and_has_no_hidden_part() {
+        assert_eq!(
+            file_page_path("demo", 1, "app/main.py"),
+            "labs/demo/files/01-main.py.html"
+        );
+        assert_eq!(
+            file_page_path("ci", 12, ".github/workflows/.ci.yml"),
+            "labs/ci/files/12-ci.yml.html"
+        );
+        assert_eq!(
+            file_page_path("demo", 3, "a b/c&d.txt"),
+            "labs/demo/files/03-c_d.txt.html"
+        );
+        // mdBook would rewrite a link to `17-runbook.md.html` to `17-runbook.html`.
+        assert_eq!(
+            file_page_path("final", 17, "docs/runbook.md"),
+            "labs/final/files/17-runbook_md.html"
+        );
+        assert!(!file_page_path("x", 1, "a.mdx.md").contains(".md"));
+    }
+
+    #[test]
+    fn data_src_reaches_the_file_from_a_chapter_and_from_print_html() {
+        // A chapter one folder down has path_to_root "../"; print.html,
+        // at the root, "". labs.js fetches path_to_root + data-src.
+        let page = file_page_path("demo", 1, "app/main.py");
+        assert!(!page.starts_with('/') && !page.starts_with(".."), "{page}");
+        assert_eq!(resolve("part", &format!("../{page}")), page);
+        assert_eq!(resolve("", &page), page);
+        // A link relative to the chapter, by contrast, leaves the site from
+        // print.html unless mdBook rebases it (it does only for <a>, <img>).
+        assert_eq!(resolve("", "../labs/labs.js"), "labs/labs.js");
+        assert_ne!(
+            resolve("mlops-course", "../labs/labs.js"),
+            "mlops-course/labs/labs.js"
+        );
+    }
+
+    #[test]
+    fn embed_assets_make_no_request_relative_to_the_chapter() {
+        let html = embed_assets(&assets(), "../");
+        assert!(
+            html.starts_with("<style>.labs-lab { color: red; }\n</style>\n<script>\n"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("href=\"") && !html.contains("src=\""),
+            "{html}"
+        );
+        assert!(!html.contains("<link"), "{html}");
+        // The script goes from mdBook's path_to_root, else from the chapter's root.
+        assert!(
+            html.contains("typeof path_to_root === \"string\""),
+            "{html}"
+        );
+        assert!(html.contains("})(\"../\");\n</script>"), "{html}");
+        assert!(
+            html.contains(
+                r#"[["link","labs/labs-highlight.css?v=2"],["script","labs/labs.js?v=3"]]"#
+            ),
+            "{html}"
+        );
+        // One HTML block for mdBook: no blank line.
+        assert!(!html.contains("\n\n"), "{html}");
+    }
+
+    #[test]
+    fn inline_styles_cannot_close_their_element() {
+        let mut a = assets();
+        a.css_text = "/* </style><script>alert(1)</script> */".to_owned();
+        let html = embed_assets(&a, "");
+        assert_eq!(html.matches("</style>").count(), 1, "{html}");
+        assert!(html.contains("})(\"\");"), "{html}");
+    }
 }
