@@ -306,7 +306,7 @@ pub(crate) const MIN_CONTRAST: f64 = 4.5;
 
 /// What [`readable`] aims at: a little above [`MIN_CONTRAST`], so that a
 /// colour never sits on the line after rounding to whole RGB values.
-const AIM_CONTRAST: f64 = 4.6;
+const AIM_CONTRAST: f64 = MIN_CONTRAST + 0.1;
 
 type Rgb = [u8; 3];
 
