@@ -91,9 +91,9 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
     });
 }
 
-/** Starts `bash -c command` as the leader of a new process group. */
+/** Starts `sh -c command` (as the sidecar runs a step) as the leader of a new process group. */
 function startShell(command, { cwd, env, log }) {
-    const child = spawn("bash", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], { cwd, env: { ...env, PYTHONUNBUFFERED: "1" }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     started.add(child);
     const lines = [];
     const keep = (chunk) => {
@@ -216,7 +216,14 @@ class LabCopy {
             console.log(`  ${this.id}: ${id} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
             return child;
         }
-        await runShell(step.run, { cwd: this.dir, env: this.env, log: process.env.SHOTS_VERBOSE }, step.timeout || 300);
+        const out = await runShell(step.run, { cwd: this.dir, env: this.env, log: process.env.SHOTS_VERBOSE }, step.timeout || 300);
+        // A step of several lines exits with its last command's status: its
+        // check says whether it did what it says, as `course lab follow` asks.
+        if (step.check?.kind === "http") {
+            await waitForCheck(step.check, `${this.id}: step ${id}`, null, 60).catch((e) => {
+                throw new Error(`${e.message}\nthe step printed:\n${out.slice(-3000)}`);
+            });
+        }
         console.log(`  ${this.id}: ${id} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         return null;
     }
@@ -314,7 +321,8 @@ async function mlflow({ home, browser, want, shoot, attach }) {
     }
     if (want("02-mlflow-registry-champion")) {
         await page.goto("http://127.0.0.1:5000/#/models/wine-classifier");
-        await page.getByText("champion").first().waitFor();
+        await page.getByText("Version 2").first().waitFor();
+        await page.getByText("challenger").first().waitFor();
         await closeAssistant(page);
         await settle(page);
         await shoot(page, "02-mlflow-registry-champion", { x: 0, y: 0, width: 1280, height: 640 });
@@ -360,39 +368,45 @@ async function widget({ home, browser, want, shoot }) {
     const lab = page.locator("#lab-workstation");
     const box = page.locator("#lab-workstation .labs-widget");
     if (want("00-lab-widget-offline")) {
-        // What a reader of the hosted book sees before starting a sidecar.
-        await page.route("**/api/**", (route) => route.abort());
-        await page.goto(url);
-        await page.waitForFunction(() => /sidecar/i.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""));
-        await settle(page);
-        await shoot(page, "00-lab-widget-offline", await around(page, box, { above: 1, below: 1 }));
-        await page.unroute("**/api/**");
+        // The book as `course build` writes it, served as plain files on
+        // mdbook serve's port (as the hosted book or a stock `mdbook serve`
+        // is), with no sidecar running: what a reader sees before starting one.
+        const site = path.join(home, "site");
+        await runShell(`exec "${COURSE}" --book "${path.join(ROOT, "book")}" build --dest "${site}"`,
+            { cwd: home, env: { ...process.env, HOME: home, TMPDIR: path.join(home, "tmp") } }, 600);
+        const files = await serveStatic(site, (await portIsFree(3000)) ? 3000 : 0);
+        try {
+            await page.goto(`${files.url}00-introduction/workstation.html`);
+            await page.getByRole("button", { name: /Connect/ }).first().waitFor();
+            await settle(page);
+            await shoot(page, "00-lab-widget-offline", await around(page, box, { above: 1, below: 1 }));
+        } finally {
+            files.server.closeAllConnections();
+            await new Promise((resolve) => files.server.close(resolve));
+        }
     }
     if (!want("00-lab-widget-live") && !want("00-lab-widget-run")) { return; }
     // The token arrives in the URL fragment, as in the link course serve prints.
     await page.goto(`${url}#course-token=${server.token}`);
-    const connect = page.getByRole("button", { name: /Connect/ });
-    if (await connect.count()) { await connect.first().click(); }
-    await page.waitForFunction(
-        () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
-        null, { timeout: 30_000 },
-    ).catch(async () => {
-        throw new Error(`the widget did not go live; it says: ${await box.innerText()}`);
-    });
+    await goLive(page, box);
+    // Steps run in the learner's copy: export it from the page first.
+    const exportButton = page.getByRole("button", { name: /^Export to workspace/ });
+    if (await exportButton.count()) {
+        await exportButton.first().click();
+        await page.waitForFunction(
+            () => /Copied \d+ files?/.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
+            null, { timeout: 30_000 },
+        );
+    }
     await lab.locator('.labs-state[data-state="pass"]').first().waitFor({ timeout: 30_000 });
     if (want("00-lab-widget-live")) {
+        // The copy's folder is this script's temporary HOME, not a learner's
+        // ~/mlops-course/labs/workstation: leave that line out of the picture.
+        await box.locator("p", { hasText: /^Your copy:/ }).evaluateAll((ps) => ps.forEach((p) => { p.hidden = true; }));
         await settle(page);
-        await shoot(page, "00-lab-widget-live", await around(page, box, { below: 420 }));
+        await shoot(page, "00-lab-widget-live", await around(page, box, { above: 1, below: 150 }));
     }
     if (want("00-lab-widget-run")) {
-        const exportButton = page.getByRole("button", { name: /^Export to workspace/ });
-        if (await exportButton.count()) {
-            await exportButton.first().click();
-            await page.waitForFunction(
-                () => /Copied \d+ files?/.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
-                null, { timeout: 30_000 },
-            );
-        }
         const step = page.locator("#lab-workstation-step-uv");
         await page.getByRole("button", { name: /^Run step: uv/ }).click();
         await page.waitForFunction(
@@ -400,14 +414,61 @@ async function widget({ home, browser, want, shoot }) {
             null, { timeout: 60_000 },
         );
         await settle(page);
-        await shoot(page, "00-lab-widget-run", await around(page, step, { above: 0, below: 0 }));
+        await shoot(page, "00-lab-widget-run", await around(page, step, { above: 4, below: 4 }));
+    }
+}
+
+/** A static file server on 127.0.0.1 (for the built site); resolves to { url, server }. */
+async function serveStatic(dir, port) {
+    const { createServer } = await import("node:http");
+    const { readFile } = await import("node:fs/promises");
+    const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
+        ".svg": "image/svg+xml", ".json": "application/json", ".woff2": "font/woff2", ".webp": "image/webp", ".png": "image/png" };
+    const server = createServer(async (req, res) => {
+        let rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
+        if (rel.endsWith("/")) { rel += "index.html"; }
+        const file = path.join(dir, path.normalize(rel));
+        if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
+        try {
+            const body = await readFile(file);
+            res.writeHead(200, { "Content-Type": types[path.extname(file)] || "application/octet-stream" }).end(body);
+        } catch {
+            res.writeHead(404).end();
+        }
+    });
+    await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
+    server.closeAllConnections = server.closeAllConnections || (() => {});
+    return { url: `http://127.0.0.1:${server.address().port}/`, server };
+}
+
+/** Connects the widget (pressing Connect if it asks), until it says it is live. */
+async function goLive(page, box) {
+    // Up to three page loads: the widget's script and course serve's
+    // page script race to run first (see README.md); a reload retries it.
+    for (let attempt = 1; ; attempt += 1) {
+        const connect = page.getByRole("button", { name: /Connect/ });
+        if (await connect.count()) { await connect.first().click(); }
+        try {
+            await page.waitForFunction(
+                () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
+                null, { timeout: 20_000 },
+            );
+            return;
+        } catch {
+            const says = await box.innerText();
+            if (attempt === 3) { throw new Error(`the widget did not go live; it says: ${says}`); }
+            console.log(`  the widget did not go live (try ${attempt}): ${says.split("\n")[0]}`);
+            await page.reload();
+        }
     }
 }
 
 /** The clip of an element, scrolled into view, with room above and below. */
 async function around(page, locator, { above = 16, below = 16 } = {}) {
-    await locator.scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollBy(0, -120));
+    // Its top near the top of the window, below mdBook's menu bar.
+    await locator.evaluate((el) => el.scrollIntoView({ block: "start" }));
+    await page.evaluate(() => window.scrollBy(0, -80));
+    await page.waitForTimeout(300);
     const b = await locator.boundingBox();
     const y = Math.max(0, Math.floor(b.y - above));
     const height = Math.min(VIEWPORT.height - y, Math.ceil(b.height + above + below));
