@@ -7,10 +7,11 @@
 //
 // Each group exports its lab with `course lab export` into a temporary
 // HOME (so the copy sits at ~/mlops-course/labs/<id>, as a learner's does),
-// runs the lab's own step commands read from lab.yaml, waits for each
-// service's own check, takes the shots in Debian's Chromium through
-// playwright-core at a fixed viewport, encodes them as WebP (Chromium's own
-// encoder) into book/src/images/, and stops every process group it started.
+// runs the lab's own step commands read from lab.yaml (with sh, as the
+// sidecar does), waits for each step's own http check, takes the shots in
+// Debian's Chromium through playwright-core at a fixed viewport, encodes
+// them as WebP (Chromium's own encoder) into book/src/images/, and stops
+// every process group it started.
 // See README.md beside this file.
 
 import { spawn, spawnSync } from "node:child_process";
