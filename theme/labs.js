@@ -103,13 +103,16 @@
             if (file && file.dataset.loaded !== "true") { throw new Error("file not loaded"); }
             return copyText(target.textContent);
         }).then(
-            function () { flash(button, "Copied"); },
-            function () { flash(button, "Select and copy"); }
+            function () { flash(button, "Copied"); announce("Copied " + (file ? file.querySelector(".labs-path").textContent : "the command")); },
+            function () { flash(button, "Select and copy"); announce("Could not copy: select the text and copy it"); }
         );
     });
 
     // ---------------------------------------------------------- storage
     var TOKEN = "course-sidecar-token";
+    // "1" once the reader connected this origin's pages to their sidecar:
+    // later pages connect without asking again.
+    var CONNECT = "course-sidecar-connect";
     var MAX_LINES = 500;
 
     function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
@@ -131,15 +134,20 @@
         }
     }
 
-    // The token arrives once in the URL (`?token=`): keep it, and take it
-    // out of the address bar, the history and any link copied from there.
+    // The token arrives once, in the link the sidecar prints, as the URL
+    // fragment (#course-token=…), which no server ever sees: keep it, and
+    // take it out of the address bar, the history and any link copied
+    // from there. A pasted token, or a whole pasted link, works too.
+    function tokenFrom(text) {
+        var m = /course-token=([^&#\s]+)/.exec(text);
+        return (m ? decodeURIComponent(m[1]) : text).trim();
+    }
+    var tokenArrived = false;
     (function () {
-        var url = new URL(location.href);
-        var token = (url.searchParams.get("token") || "").trim();
-        if (!token) { return; }
-        save(TOKEN, token);
-        url.searchParams.delete("token");
-        history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+        if (!/^#course-token=/.test(location.hash)) { return; }
+        var token = tokenFrom(location.hash);
+        if (token) { save(TOKEN, token); tokenArrived = true; }
+        history.replaceState(history.state, "", location.pathname + location.search);
     })();
 
     // ------------------------------------------------------------- DOM
@@ -167,7 +175,11 @@
     }
     function enable(btn, on) { btn.setAttribute("aria-disabled", on ? "false" : "true"); }
     function enabled(btn) { return btn.getAttribute("aria-disabled") !== "true"; }
-    var WORDS = { pass: ["✓", "Pass"], fail: ["✗", "Fail"], pending: ["…", "Pending"], done: ["✓", "Done earlier"], run: ["▶", "Running"], stopped: ["■", "Stopped"], all: ["✓", "Done"], some: ["◐", "Started"], none: ["○", "Not started"] };
+    var WORDS = {
+        pass: ["✓", "Pass"], fail: ["✗", "Fail"], todo: ["○", "Not done yet"], pending: ["…", "Checking"],
+        done: ["✓", "Done earlier"], run: ["▶", "Running"], stopped: ["■", "Stopped"],
+        all: ["✓", "Done"], some: ["◐", "Started"], none: ["○", "Not started"]
+    };
     // A state as an icon and a word (never colour alone), then the details.
     function badge(state, details) {
         var w = WORDS[state] || ["•", state];
@@ -176,6 +188,14 @@
         ].concat(details));
     }
     function day(ms) { return new Date(ms).toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric" }); }
+    // Replaces a live region's content only when it changes: a screen reader
+    // announces every replacement, so an unchanged refresh must not make one.
+    function update(node, kids) {
+        var probe = el("div", {}, kids);
+        if (node.innerHTML === probe.innerHTML) { return false; }
+        node.replaceChildren.apply(node, Array.prototype.slice.call(probe.childNodes));
+        return true;
+    }
 
     // ------------------------------------------------------------ sidecar
     // Resolves to `{ status, ok, body }`; status 0 when nothing answered.
@@ -191,23 +211,114 @@
             });
         }).catch(function () { return { status: 0, ok: false, body: {} }; }).finally(function () { clearTimeout(timer); });
     }
-    // The sidecar's base URL ("" for this origin), or null: this origin's
-    // /api first (`course serve`), then `fallback` (`course sidecar`).
-    var probes = {};
-    function findSidecar(fallback) {
-        fallback = (fallback || "").replace(/\/+$/, "");
-        if (!probes[fallback]) {
-            var probe = function (base) {
-                return call(base, "GET", "/api/health", 1500).then(function (r) {
-                    return r.ok && r.body.status === "ok" ? base : null;
+
+    // Pages that `course serve` serves reach the sidecar under /api on their
+    // own origin, and connect at once. Other pages (the hosted book, a stock
+    // `mdbook serve`) reach the learner's machine only when the reader asks:
+    // a public page's request to 127.0.0.1 makes the browser ask for the
+    // "local network" permission, so the page explains it first.
+    // (Read at start: the mark comes with a script at the end of the page.)
+    var servedHere = false;
+    var pageIsLocal = location.protocol === "file:" ||
+        /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(location.hostname);
+    // The book's own address, for the command that starts the sidecar.
+    function bookUrl() {
+        var root = typeof path_to_root === "string" ? path_to_root : ""; // mdBook's, on every page
+        return new URL(root || "./", location.href).href;
+    }
+    function sidecarCommand() {
+        var book = bookUrl();
+        var stock = /^http:\/\/(localhost|127\.0\.0\.1):3000\//.test(book);
+        return "course sidecar" + (stock || location.protocol === "file:" ? "" : " --book-url " + book);
+    }
+
+    // The browser's answer to "may this page reach this device?": granted,
+    // prompt, denied, or "none" where it does not ask (older browsers,
+    // pages on this device).
+    function permissionState() {
+        if (pageIsLocal || !navigator.permissions || !navigator.permissions.query) { return Promise.resolve("none"); }
+        var ask = function (name) { return navigator.permissions.query({ name: name }).then(function (s) { return s.state; }); };
+        return ask("loopback-network").catch(function () { return ask("local-network-access"); }).catch(function () { return "none"; });
+    }
+    // Why nothing usable answered: denied (the browser's permission), origin
+    // (the sidecar runs but does not accept this page's origin), busy
+    // (something else answers there) or down.
+    function diagnose(base, answer) {
+        if (answer.status !== 0) { return Promise.resolve("busy"); }
+        return permissionState().then(function (state) {
+            if (state === "denied") { return "denied"; }
+            // An opaque answer proves a server is there even where CORS
+            // keeps its reply from this page.
+            return fetch(base + "/api/health", { mode: "no-cors", cache: "no-store" }).then(
+                function () { return "origin"; }, function () { return "down"; });
+        });
+    }
+
+    // One connection per sidecar, shared by every widget of the page.
+    var connections = {};
+    function connection(fallback) {
+        var base = servedHere ? "" : (fallback || "").replace(/\/+$/, "");
+        if (!connections[base]) {
+            var c = { base: base, state: "idle", listeners: [] };
+            var set = function (state) {
+                c.state = state;
+                c.listeners.forEach(function (fn) { fn(c); });
+            };
+            c.on = function (fn) { c.listeners.push(fn); fn(c); };
+            // `asked`: the reader pressed Connect, so the browser may be
+            // showing its permission prompt: wait for their answer.
+            c.connect = function (asked) {
+                if (c.state === "connecting" || c.state === "live") { return; }
+                set("connecting");
+                call(base, "GET", "/api/health", asked ? 120000 : 5000).then(function (r) {
+                    if (r.ok && r.body.status === "ok") {
+                        if (!servedHere) { save(CONNECT, "1"); }
+                        set("live");
+                        return null;
+                    }
+                    return diagnose(base, r).then(set);
                 });
             };
-            probes[fallback] = probe("").then(function (base) {
-                return base !== null || !fallback ? base : probe(fallback);
-            });
+            connections[base] = c;
         }
-        return probes[fallback];
+        return connections[base];
     }
+    function where(c) { return c.base || location.origin; }
+
+    // What a page shows while it is not connected: an offer to connect, or
+    // why the last try failed and what to do. The nodes stay, so the focus
+    // stays on the button while only the words change.
+    function Offline(c) {
+        var line = el("p", { "class": "labs-w-line", role: "status" });
+        var btn = button("Connect to my machine", "", function () {
+            if (enabled(btn)) { c.connect(true); }
+        });
+        var ask = el("p", { "class": "labs-note" }, [
+            "Your browser will ask whether this page may reach apps on your device (Chrome: “Access other apps and services on this device”). Allow it: the page talks only to the sidecar at " + where(c) + "."
+        ]);
+        var node = el("div", { "class": "labs-offline" }, [line, el("p", { "class": "labs-w-actions" }, [btn]), ask]);
+        function paint() {
+            var cmd = el("code", { text: servedHere ? "course serve" : sidecarCommand() });
+            var words = {
+                idle: [tokenArrived ? "The sidecar’s token is saved in this browser. " : "",
+                    "Live checks and runnable steps come from the sidecar, a small program on your machine. Start it in a terminal with ", cmd, ", then connect."],
+                connecting: ["Connecting to the sidecar at " + where(c) + "…"],
+                down: servedHere ? ["The course server at " + where(c) + " did not answer. Start it again with ", cmd, ", then try again."]
+                    : ["No sidecar answered at " + where(c) + ". Start it in a terminal with ", cmd, ", then try again."],
+                origin: ["The sidecar at " + where(c) + " runs but does not accept pages from " + location.origin + ". Stop it and start it again with ", cmd, ", then try again."],
+                busy: ["Another program answers at " + where(c) + ", not the sidecar. Stop that program, start the sidecar with ", cmd, ", then try again."],
+                denied: ["Your browser blocked this page from reaching apps on your device, so it cannot see the sidecar. To allow it, open this site’s settings (the icon left of the address), set “Local network access” (or “Apps on device”) to Allow, then try again."]
+            }[c.state] || ["The sidecar is not connected."];
+            line.dataset.why = c.state;
+            update(line, words);
+            var label = c.state === "idle" ? "Connect to my machine" : c.state === "connecting" ? "Connecting…" : "Try again";
+            if (btn.textContent !== label) { btn.textContent = label; }
+            enable(btn, c.state !== "connecting");
+            ask.hidden = pageIsLocal || c.state === "denied" || c.state === "origin" || c.state === "busy";
+        }
+        return { node: node, paint: paint };
+    }
+
     var catalogs = {};
     function catalog(base) {
         catalogs[base] = catalogs[base] || call(base, "GET", "/api/labs").then(function (r) {
@@ -217,14 +328,45 @@
         });
         return catalogs[base];
     }
-    // The one line shown without a sidecar.
-    function startHint() {
-        var local = /^(127\.0\.0\.1|localhost|\[::1\])$/.test(location.hostname) || location.protocol === "file:";
-        return el("p", { "class": "labs-w-line" }, [
-            "For live checks and runnable steps, start the sidecar: run ",
-            el("code", { text: "course sidecar" + (local ? "" : " --allow-origin " + location.origin) }),
-            " (or read the course with ", el("code", { text: "course serve" }), "), then reload this page."
-        ]);
+
+    // An exit code in words. `cmd`: the program the step runs (first word).
+    function codeWords(code, cmd) {
+        var prog = cmd ? "`" + cmd + "`" : "the program";
+        var curl = cmd === "curl" && {
+            6: "curl could not resolve the host name",
+            7: "curl could not connect: is the service running, on that port?",
+            22: "the server answered with an HTTP error",
+            28: "curl timed out waiting for an answer",
+            52: "the server closed the connection without answering",
+            56: "the connection broke while receiving"
+        }[code];
+        var words = curl || {
+            1: "it failed: its output above says why",
+            2: "it was called wrongly (a usage error): its output above says why",
+            126: prog + " could not be run: it is not executable, or permission was denied",
+            127: "command not found: is " + prog + " installed? The workstation chapter lists what to install",
+            130: "it was interrupted (Ctrl-C)",
+            137: "it was killed (SIGKILL): often out of memory",
+            143: "it was stopped (SIGTERM)"
+        }[code];
+        return "exit code " + code + (words ? ": " + words : "");
+    }
+    function exitText(x, cmd) {
+        var what = x.phase === "cleanup" ? "Cleanup" : "Command";
+        var ms = x.duration_ms || 0;
+        var secs = " (" + (ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s") + ")";
+        if (x.reason === "exited") {
+            return x.code === 0 ? what + " finished, exit code 0" + secs : what + " failed" + secs + ", " + codeWords(x.code, cmd) + ".";
+        }
+        if (x.reason === "cancelled") { return what + " cancelled" + secs; }
+        var why = { timed_out: "ran past its time limit and was stopped", failed_to_start: "could not start" }[x.reason] || x.reason;
+        return what + " " + why + (x.signal ? " (signal " + x.signal + ")" : "") + secs;
+    }
+    // The program a command runs: its first word after any VAR=value.
+    function program(command) {
+        var words = String(command || "").trim().split(/\s+/);
+        while (words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) { words.shift(); }
+        return (words[0] || "").replace(/^.*\//, "");
     }
 
     // ---------------------------------------------------------- lab page
@@ -233,6 +375,7 @@
         var widget = section.querySelector(".labs-widget");
         var steps = {};
         var order = [];
+        var conn = connection(section.dataset.sidecar);
         var base = null;
         var lab = null; // the catalog's entry
         var status = null; // the last status answer
@@ -242,71 +385,110 @@
         var statusTimer = 0;
         var ports = 0;
         var runEvents = 0; // start and exit events seen, to skip older status answers
+        var strip = {};
 
+        Array.prototype.forEach.call(section.querySelectorAll(".labs-strip [data-step]"), function (item) {
+            strip[item.dataset.step] = item;
+        });
         Array.prototype.forEach.call(section.querySelectorAll(".labs-status[data-step]"), function (mount) {
             var li = mount.closest(".labs-step") || mount.parentNode;
-            var title = li.querySelector(".labs-step-title");
-            var s = { id: mount.dataset.step, mount: mount, li: li, title: title ? title.textContent.trim() : mount.dataset.step, check: null, exit: null, running: false, note: "" };
+            var title = li.querySelector(".labs-step-name");
+            var cmd = li.querySelector(".labs-cmd-text");
+            var s = {
+                id: mount.dataset.step, mount: mount, li: li,
+                title: title ? title.textContent.trim() : mount.dataset.step,
+                cmd: cmd ? program(cmd.textContent) : "", check: null, exit: null, running: false, note: ""
+            };
             steps[s.id] = s;
             order.push(s);
             paint(s);
         });
 
-        function paint(s) {
-            var kids = [];
+        // The one state of a step, from its check, its last run and the
+        // learner's progress. A failing check counts as a failure only
+        // once the step was attempted (run from the page, or passed
+        // before); until then it is "not done yet".
+        function stateOf(s) {
             var done = doneAt(id, s.id);
-            if (s.check) {
-                var details = [" — " + s.check.message];
-                if (s.check.state === "fail" && s.check.hint) { details.push(" ", el("span", { "class": "labs-hint" }, withCode(s.check.hint))); }
-                if (s.check.state !== "pass" && done) { details.push(el("span", { "class": "labs-earlier", text: " (done earlier, " + day(done) + ")" })); }
-                kids.push(badge(s.check.state, details));
-            } else if (done && !s.exit && !s.running) {
-                kids.push(badge("done", [" on " + day(done)]));
+            var c = s.check;
+            var x = s.exit;
+            var failedRun = x && !(x.reason === "exited" && x.code === 0);
+            if (s.running) { return { state: "run", text: "the command is running." }; }
+            if (failedRun) { return { state: "fail", text: exitText(x, s.cmd), hint: c && c.state === "fail" ? c.hint : "" }; }
+            if (c && c.state === "pass") { return { state: "pass", text: c.message + (x ? ". " + exitText(x, s.cmd) : "") }; }
+            if (c && c.state === "fail") {
+                var tried = x || done;
+                // Checks in the learner's copy say so before it exists: the
+                // widget says that once, not on every step.
+                if (!tried && /not exported/.test(c.message)) { return { state: "todo", text: "" }; }
+                return { state: tried ? "fail" : "todo", text: c.message, hint: c.hint, earlier: done };
             }
-            if (s.running) {
-                kids.push(badge("run", [" — the command is running."]));
-            } else if (s.exit) {
-                kids.push(exitLine(s.exit));
-            }
-            if (s.note) { kids.push(el("p", { "class": "labs-w-msg", text: s.note })); }
-            s.mount.replaceChildren.apply(s.mount, kids);
+            if (x) { return { state: "pass", text: exitText(x, s.cmd) }; }
+            if (done) { return { state: "done", text: "on " + day(done) }; }
+            if (c && c.state === "pending") { return { state: "pending", text: "" }; }
+            return status ? { state: "todo", text: "" } : null;
         }
 
-        function exitLine(x) {
-            var what = x.phase === "cleanup" ? "Cleanup" : "Command";
-            var ms = x.duration_ms || 0;
-            var secs = " (" + (ms < 1000 ? ms + " ms" : (ms / 1000).toFixed(1) + " s") + ")";
-            if (x.reason === "exited") {
-                return badge(x.code === 0 ? "pass" : "fail", [" — " + what + " exited with exit code " + x.code + secs]);
+        function paint(s) {
+            var st = stateOf(s);
+            var kids = [];
+            if (st) {
+                var details = st.text ? [" — " + st.text] : [];
+                if (st.hint) { details.push(" ", el("span", { "class": "labs-hint" }, withCode(st.hint))); }
+                if (st.earlier) { details.push(el("span", { "class": "labs-earlier", text: " (done earlier, " + day(st.earlier) + ")" })); }
+                if (s.note) { details.push(" ", el("strong", { "class": "labs-w-note" }, withCode(s.note))); }
+                kids.push(badge(st.state, details));
+            } else if (s.note) {
+                kids.push(el("p", { "class": "labs-w-msg" }, withCode(s.note)));
             }
-            if (x.reason === "cancelled") { return badge("stopped", [" — " + what + " cancelled" + secs]); }
-            var why = { timed_out: "ran past its time limit and was stopped", failed_to_start: "could not start" }[x.reason] || x.reason;
-            return badge("fail", [" — " + what + " " + why + (x.signal ? " (signal " + x.signal + ")" : "") + secs]);
+            update(s.mount, kids);
+            var item = strip[s.id];
+            if (item) {
+                var state = st ? st.state : "none";
+                if (item.dataset.state !== state) {
+                    item.dataset.state = state;
+                    var words = WORDS[state === "todo" || state === "pending" ? "none" : state] || WORDS.none;
+                    item.querySelector(".labs-strip-icon").textContent = words[0];
+                    item.querySelector(".labs-strip-state").textContent = ": " + (st ? WORDS[state][1] : "not started");
+                }
+                paintStrip();
+            }
+        }
+        function paintStrip() {
+            var box = section.querySelector(".labs-strip-count");
+            if (!box) { return; }
+            var n = order.filter(function (s) {
+                var st = strip[s.id] && strip[s.id].dataset.state;
+                return st === "pass" || st === "done";
+            }).length;
+            var text = n + " of " + order.length + " steps done";
+            if (box.textContent !== text) { box.textContent = text; }
         }
 
         function say(text) { if (parts) { parts.msg.textContent = text; } }
 
         // What to tell the learner about a refused request.
         // `where` is the step or action the learner asked for, if any.
-        function refused(r, where) {
+        function refused(r, at) {
             if (r.status === 401) {
+                var had = !!load(TOKEN);
                 save(TOKEN, null);
                 paintWidget();
-                say("The sidecar refused the token: it changes each time the sidecar starts. Paste the one it printed last.");
-                if (where) { parts.input.focus(); }
-                return "";
+                // The focus stays where the learner is; the form waits above.
+                return (had ? "The sidecar refused the token: it changes each time the sidecar starts. Open the link it printed last"
+                    : "Running steps needs the sidecar's token: open the link it printed") + ", or paste its token in the form at the top of the lab.";
             }
             if (r.status === 0) { return "The sidecar did not answer: is it still running?"; }
-            if (r.status === 409 && where === "export") { return "Your copy already has these files: “Export again” replaces them."; }
-            if (r.status === 409 && status && !status.exported) { return "Export the lab to your workspace first (the Export button above)."; }
+            if (r.status === 409 && at === "export") { return "Your copy already has these files: “Export again” replaces them."; }
+            if (r.status === 409 && status && !status.exported) { return "Export the lab to your workspace first (the Export button at the top of the lab)."; }
             return r.body.error || "The sidecar answered " + r.status + ".";
         }
 
-        function post(path, where) {
+        function post(path, at) {
             return call(base, "POST", "/api/labs/" + id + path).then(function (r) {
                 if (!r.ok) {
-                    var text = refused(r, where);
-                    if (steps[where]) { steps[where].note = text; paint(steps[where]); } else if (text) { say(text); }
+                    var text = refused(r, at);
+                    if (steps[at]) { steps[at].note = text; paint(steps[at]); } else if (text) { say(text); }
                 }
                 return r;
             });
@@ -336,14 +518,14 @@
             var form = el("form", {
                 "class": "labs-w-token", on: function (e) {
                     e.preventDefault();
-                    var token = input.value.trim();
+                    var token = tokenFrom(input.value);
                     if (!token) { input.focus(); return; }
                     save(TOKEN, token);
                     input.value = "";
                     verifyToken();
                 }
             }, [
-                el("label", { "for": input.id, text: "Token to run steps (printed where the sidecar started):" }), " ",
+                el("label", { "for": input.id, text: "Token to run steps (the end of the link the sidecar printed, or the whole link):" }), " ",
                 input, " ", el("button", { type: "submit", "class": "labs-btn", text: "Save token" })
             ]);
             return { form: form, input: input };
@@ -354,9 +536,10 @@
         // (A stored token is tried at the first action.)
         function verifyToken() {
             call(base, "POST", "/api/session").then(function (r) {
-                if (r.status === 401) { refused(r, "token"); return; }
+                if (r.status === 401) { say(refused(r, "token")); return; }
                 paintWidget();
                 say(r.status === 204 ? "Token saved: you can run this lab's steps from the page." : refused(r));
+                if (r.status === 204) { order.forEach(function (s) { if (s.note) { s.note = ""; paint(s); } }); }
             });
         }
 
@@ -365,6 +548,7 @@
                 var t = tokenForm();
                 parts = {
                     line: el("p", { "class": "labs-w-line" }),
+                    copy: el("p", { "class": "labs-w-copy" }),
                     exp: button("Export to workspace", "", exportLab),
                     reset: button("Reset lab", "", resetLab),
                     forget: button("Forget token", "", function () {
@@ -374,10 +558,10 @@
                         parts.input.focus();
                     }),
                     form: t.form, input: t.input,
-                    msg: el("p", { "class": "labs-w-msg" })
+                    msg: el("p", { "class": "labs-w-msg", role: "status" })
                 };
                 parts.actions = el("div", { "class": "labs-w-actions" }, [parts.exp, " ", parts.reset, " ", parts.forget]);
-                widget.replaceChildren(parts.line, parts.actions, parts.form, parts.msg);
+                widget.replaceChildren(parts.line, parts.copy, parts.actions, parts.form, parts.msg);
             }
             var token = !!load(TOKEN);
             var live = source && source.readyState === 1;
@@ -389,10 +573,16 @@
                     return p + (decl ? " (" + decl.service + ")" : "");
                 }).join(", ");
             }
-            parts.line.textContent = line + ".";
+            line += ".";
+            if (parts.line.textContent !== line) { parts.line.textContent = line; }
+            if (status && status.copy) {
+                update(parts.copy, [(status.exported ? "Your copy: " : "Your copy goes to "), el("code", { text: status.copy }),
+                    status.exported ? "" : " (not exported yet)."]);
+            }
             parts.actions.hidden = !token;
             parts.form.hidden = token;
-            parts.exp.textContent = status && status.exported ? "Export again (replace files)" : "Export to workspace";
+            var label = status && status.exported ? "Export again (replace files)" : "Export to workspace";
+            if (parts.exp.textContent !== label) { parts.exp.textContent = label; }
             order.forEach(runBox);
         }
 
@@ -416,7 +606,7 @@
                 s.box = el("div", { "class": "labs-runbox" }, [s.buttons, s.dropped, s.out]);
                 s.mount.after(s.box);
             }
-            s.buttons.hidden = !load(TOKEN);
+            // Shown without a token too: pressed, Run says how to get one.
             enable(s.run, !s.running);
             enable(s.cancel, s.running);
         }
@@ -522,34 +712,35 @@
                 if (source.readyState === 2) {
                     // Refused (e.g. too many open pages) or gone: try again later.
                     source.close();
-                    setTimeout(connect, retry);
+                    setTimeout(listen, retry);
                     retry = Math.min(retry * 2, 30000);
                 }
             };
         }
 
-        function connect() {
-            probes = {};
-            findSidecar(section.dataset.sidecar).then(function (found) {
-                if (found === null) {
-                    parts = null;
-                    widget.replaceChildren(startHint());
+        var panel = Offline(conn);
+        conn.on(function (c) {
+            if (c.state !== "live") {
+                if (panel.node.parentNode !== widget) { parts = null; widget.replaceChildren(panel.node); }
+                panel.paint();
+                return;
+            }
+            if (base !== null) { return; }
+            base = c.base;
+            catalog(base).then(function (labs) {
+                var focused = widget.contains(document.activeElement);
+                lab = labs[id];
+                if (!lab) {
+                    widget.replaceChildren(el("p", { "class": "labs-w-line", text: "The sidecar at " + where(c) + " does not know the lab " + id + ": is it running this course?" }));
                     return;
                 }
-                base = found;
-                catalogs = {};
-                catalog(base).then(function (labs) {
-                    lab = labs[id];
-                    if (!lab) {
-                        widget.replaceChildren(el("p", { "class": "labs-w-line", text: "The sidecar at " + (base || location.origin) + " does not know the lab " + id + ": is it running this course?" }));
-                        return;
-                    }
-                    listen();
-                    paintWidget();
-                });
+                listen();
+                paintWidget();
+                // The Connect button is gone: the reader who pressed it lands on what replaced it.
+                if (focused) { parts.line.setAttribute("tabindex", "-1"); parts.line.focus(); }
             });
-        }
-        connect();
+        });
+        if (servedHere || load(CONNECT) === "1") { conn.connect(false); }
     }
 
     // ------------------------------------------------------- progress page
@@ -558,7 +749,7 @@
         try { labs = JSON.parse(box.dataset.labs || "[]"); } catch (e) { return; }
         var live = {};
         var cells = {};
-        var note = el("p", { "class": "labs-w-line" });
+        var note = el("div", { "class": "labs-progress-live" });
         var rows = labs.map(function (lab) {
             cells[lab.id] = { done: el("td"), live: el("td", { text: "—" }) };
             return el("tr", {}, [
@@ -570,28 +761,41 @@
         var head = el("tr", {}, ["Lab", "Module", "Steps passed (this browser)", "Checks passing now"].map(function (h) {
             return el("th", { scope: "col", text: h });
         }));
-        box.replaceChildren(el("table", { "class": "labs-progress-table" }, [el("thead", {}, [head]), el("tbody", {}, rows)]), note);
+        box.replaceChildren(note, el("table", { "class": "labs-progress-table" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
 
         function paintRows() {
             labs.forEach(function (lab) {
                 var n = lab.steps.filter(function (s) { return doneAt(lab.id, s.id); }).length;
                 var all = n === lab.steps.length && n > 0;
-                cells[lab.id].done.replaceChildren(badge(all ? "all" : n ? "some" : "none", [": " + n + " of " + lab.steps.length]));
+                update(cells[lab.id].done, [badge(all ? "all" : n ? "some" : "none", [": " + n + " of " + lab.steps.length])]);
                 var st = live[lab.id];
                 if (st) {
                     var checks = st.steps.filter(function (s) { return s.check; });
                     var pass = checks.filter(function (s) { return s.check.state === "pass"; }).length;
-                    cells[lab.id].live.textContent = checks.length ? pass + " / " + checks.length + (st.running.length ? ", running: " + st.running.join(", ") : "") : "no checks";
+                    var text = checks.length ? pass + " / " + checks.length + (st.running.length ? ", running: " + st.running.join(", ") : "") : "no checks";
+                    if (cells[lab.id].live.textContent !== text) { cells[lab.id].live.textContent = text; }
                 }
             });
         }
         paintRows();
-        findSidecar(box.dataset.sidecar).then(function (base) {
-            if (base === null) { note.replaceWith(startHint()); return; }
-            note.textContent = "Live from the sidecar" + (base ? " at " + base : "") + ".";
+        var polling = false;
+        var conn = connection(box.dataset.sidecar);
+        var panel = Offline(conn);
+        conn.on(function (c) {
+            if (c.state !== "live") {
+                if (panel.node.parentNode !== note) { note.replaceChildren(panel.node); }
+                panel.paint();
+                return;
+            }
+            var focused = note.contains(document.activeElement);
+            var line = el("p", { "class": "labs-w-line", tabindex: "-1", text: "Live from the sidecar" + (c.base ? " at " + c.base : "") + "." });
+            note.replaceChildren(line);
+            if (focused) { line.focus(); }
+            if (polling) { return; }
+            polling = true;
             (function poll() {
                 Promise.all(labs.map(function (lab) {
-                    return call(base, "GET", "/api/labs/" + lab.id + "/status").then(function (r) {
+                    return call(c.base, "GET", "/api/labs/" + lab.id + "/status").then(function (r) {
                         if (!r.ok) { return; }
                         live[lab.id] = r.body;
                         r.body.steps.forEach(function (s) {
@@ -604,9 +808,21 @@
                 });
             })();
         });
+        if (servedHere || load(CONNECT) === "1") { conn.connect(false); }
+    }
+
+    // One polite live region for short confirmations (a copy, say).
+    var announcer = null;
+    function announce(text) {
+        if (!announcer) { return; }
+        announcer.textContent = "";
+        setTimeout(function () { announcer.textContent = text; }, 100);
     }
 
     function start() {
+        servedHere = document.documentElement.hasAttribute("data-course-serve");
+        announcer = el("div", { "class": "labs-sr", role: "status" });
+        document.body.append(announcer);
         var seen = {};
         Array.prototype.forEach.call(document.querySelectorAll("section.labs-lab[data-lab]"), function (section) {
             if (!seen[section.dataset.lab] && section.querySelector(".labs-widget")) {

@@ -10,52 +10,21 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const FIXTURE = path.join(ROOT, "tests/browser/fixture");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const COURSE = process.env.COURSE_BIN || path.join(ROOT, "target/debug/course");
+import {
+    CHROMIUM, CHROMIUM_ARGS, COURSE, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree,
+    stop, watchProblems,
+} from "./support.mjs";
+
 const PORT = 18765; // the fixture lab's `serve` step checks it
 const LAB = "#lab-browser-demo";
 const step = (id) => `${LAB}-step-${id}`;
-const WAIT = 20_000; // for anything the page shows; checks re-run every 2 s
-
-function loadPlaywright() {
-    try {
-        return createRequire(path.join(ROOT, ".tools/node/package.json"))("playwright-core");
-    } catch {
-        return null;
-    }
-}
-const playwright = loadPlaywright();
-const missing = [
-    existsSync(CHROMIUM) ? null : `chromium (${CHROMIUM})`,
-    playwright ? null : "playwright-core (.tools/node)",
-].filter(Boolean);
-const HINT = `missing ${missing.join(" and ")}: run scripts/install-tools.sh (Debian chromium, npm playwright-core)`;
-if (missing.length) {
-    if (process.env.CI === "true") {
-        it("has its browser and driver (CI=true: nothing may be missing)", () => assert.fail(HINT));
-    } else {
-        it("the lab widget in Chromium", { skip: HINT }, () => {});
-    }
-}
-
-/** Frees the port once whatever is there stops; true when it is free now. */
-function portIsFree(port) {
-    return new Promise((resolve) => {
-        const probe = net.connect({ host: "127.0.0.1", port });
-        probe.once("connect", () => { probe.destroy(); resolve(false); });
-        probe.once("error", () => resolve(true));
-    });
-}
+const missing = missingTools("the lab widget in Chromium");
 
 /**
  * Starts `course serve --port 0` on a copy of the fixture: `child` at once
@@ -76,7 +45,7 @@ function startServer(dir, log) {
             out += chunk;
             log.push(String(chunk));
             const url = /Serving the course at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-            const token = /\?token=([0-9a-zA-Z]+)/.exec(out);
+            const token = /#course-token=([0-9a-zA-Z]+)/.exec(out);
             if (url && token) {
                 clearTimeout(timer);
                 resolve({ url: url[1], token: token[1] });
@@ -90,16 +59,6 @@ function startServer(dir, log) {
         });
     });
     return { child, ready };
-}
-
-/** SIGTERM by pid, SIGKILL if it has not exited within 5 s. */
-async function stop(child) {
-    if (!child || child.exitCode !== null || child.signalCode !== null) { return; }
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
 }
 
 describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
@@ -117,18 +76,10 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
 
     before(async () => {
         assert.ok(await portIsFree(PORT), `port ${PORT} is in use: the fixture's check needs it free`);
-        if (!existsSync(COURSE)) {
-            const built = spawnSync("cargo", ["build", "-q", "-p", "course"], { cwd: ROOT, stdio: "inherit" });
-            assert.equal(built.status, 0, "cargo build -p course failed");
-        }
+        ensureCourse();
         lap("setup (cargo build if missing)");
         dir = mkdtempSync(path.join(os.tmpdir(), "course-browser-"));
-        cpSync(FIXTURE, dir, { recursive: true });
-        // The widget under test: the repository's theme/ and templates/ beside
-        // the book, where book.toml's defaults (../theme, ../templates) look.
-        cpSync(path.join(ROOT, "theme"), path.join(dir, "theme"), { recursive: true });
-        cpSync(path.join(ROOT, "templates"), path.join(dir, "templates"), { recursive: true });
-        for (const sub of ["home", "tmp", "profile"]) { mkdirSync(path.join(dir, sub)); }
+        copyFixture(dir, ["home", "tmp", "profile"]);
         const started = startServer(dir, serverLog);
         child = started.child;
         server = await started.ready;
@@ -136,22 +87,13 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
             executablePath: CHROMIUM,
             headless: true,
-            args: [
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
+            args: CHROMIUM_ARGS,
             viewport: { width: 1100, height: 900 },
             permissions: ["clipboard-read", "clipboard-write"],
         });
         page = context.pages()[0] || await context.newPage();
-        page.on("pageerror", (e) => problems.push(`script error: ${e.message}`));
-        page.on("console", (m) => {
-            // Chromium logs every failed or refused request itself; those are
-            // the probes and refusals the test provokes, not script errors.
-            if (m.type() === "error" && !/^Failed to load resource/.test(m.text())) {
-                problems.push(`console error: ${m.text()}`);
-            }
-        });
+        // The test provokes refused requests (a wrong token, a sidecar gone).
+        watchProblems(page, problems, true);
         lap("chromium: launch");
     });
 
@@ -170,14 +112,21 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         if (shots.length) { console.log(`screenshots:\n  ${shots.join("\n  ")}`); }
     });
 
-    it("takes the token from the URL, finds the sidecar and shows the serve check failing", async () => {
-        await page.goto(`${server.url}demo.html?token=${server.token}`);
-        await page.locator(`${step("serve")} .labs-status .labs-state[data-state="fail"]`).waitFor({ timeout: WAIT });
+    it("takes the token from the URL fragment, connects under course serve, and shows steps as not done yet", async () => {
+        await page.goto(`${server.url}demo.html#course-token=${server.token}`);
+        await page.locator(`${step("serve")} .labs-status .labs-state[data-state="todo"]`).waitFor({ timeout: WAIT });
         assert.ok(!page.url().includes("token"), `the token stays in the address bar: ${page.url()}`);
         assert.equal(await page.evaluate(() => localStorage.getItem("course-sidecar-token")), server.token);
         const serve = await page.locator(`${step("serve")} .labs-status`).innerText();
-        assert.match(serve, /Fail/);
-        assert.match(serve, /Nothing listens on 18765 yet/, "the hint shows on failure");
+        assert.match(serve, /Not done yet/, "a step nobody tried is neutral, not failed");
+        assert.equal(await page.locator(`${LAB} .labs-state[data-state="fail"]`).count(), 0, "nothing is red before the learner acts");
+        assert.equal(await page.locator(`${step("serve")} .labs-status p`).count(), 1, "one status line per step");
+        assert.match(serve, /Nothing listens on 18765 yet/, "the check's message and hint show");
+        await page.waitForFunction(
+            () => /Your copy goes to .*mlops-course\/labs\/browser-demo/.test(document.querySelector("#lab-browser-demo .labs-widget").innerText),
+            null, { timeout: WAIT },
+        );
+        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "0 of 2 steps done");
         assert.equal(
             await page.locator(`${step("serve")} .labs-status .labs-hint code`).innerText(),
             "python3 -m http.server", "the hint's `code` reads as code",
@@ -196,6 +145,13 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         await page.waitForFunction(
             () => /Ports in use: 18765/.test(document.querySelector("#lab-browser-demo .labs-widget").innerText),
             null, { timeout: WAIT },
+        );
+        assert.equal(await page.locator(`${LAB} .labs-strip li[data-step="serve"]`).getAttribute("data-state"), "pass");
+        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "1 of 2 steps done");
+        assert.match(await page.locator(`${LAB} .labs-strip li[data-step="serve"]`).innerText(), /1/);
+        assert.equal(
+            await page.getByRole("link", { name: /Listen on port 18765: Pass/ }).count(), 1,
+            "the strip names each step and its state for screen readers",
         );
         lap("page: serve passes after the listener started");
     });
@@ -220,22 +176,27 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
             null, { timeout: WAIT },
         );
         await page.waitForFunction(
-            () => /exit code 0/.test(document.querySelector("#lab-browser-demo-step-hello .labs-status").innerText),
+            () => /Command finished, exit code 0/.test(document.querySelector("#lab-browser-demo-step-hello .labs-status").innerText),
             null, { timeout: WAIT },
         );
         assert.equal(await page.locator(`${step("hello")} .labs-status .labs-state[data-state="pass"]`).count(), 1);
         lap("page: export, run, output and exit code");
     });
 
-    it("asks for the token again when the sidecar refuses it", async () => {
+    it("asks for the token again when the sidecar refuses it, leaving the focus where it was", async () => {
         await page.evaluate(() => localStorage.setItem("course-sidecar-token", "0".repeat(64)));
         await page.reload();
-        await page.getByRole("button", { name: "Run step: Say hello" }).click();
+        const run = page.getByRole("button", { name: "Run step: Say hello" });
+        await run.click();
         const input = page.getByLabel(/Token to run steps/);
         await input.waitFor({ timeout: WAIT });
-        assert.match(await page.locator(`${LAB} .labs-widget`).innerText(), /refused the token/);
-        assert.ok(await input.evaluate((el) => el === document.activeElement), "the token field has the focus");
-        await input.fill(server.token);
+        await page.waitForFunction(
+            () => /refused the token/.test(document.querySelector("#lab-browser-demo-step-hello .labs-status").innerText),
+            null, { timeout: WAIT },
+        );
+        assert.ok(await run.evaluate((el) => el === document.activeElement), "the focus stays on the step's Run button");
+        // The whole link the sidecar printed works as well as the bare token.
+        await input.fill(`http://127.0.0.1:4242/#course-token=${server.token}`);
         await input.press("Enter");
         await page.getByRole("button", { name: "Run step: Say hello" }).waitFor({ timeout: WAIT });
         assert.equal(await page.evaluate(() => localStorage.getItem("course-sidecar-token")), server.token);
@@ -246,17 +207,22 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         const file = page.locator(`${LAB}-file-1`);
         assert.equal(await file.getAttribute("open"), null, "files start closed");
         assert.equal(await file.locator("pre .lh-code, pre span[class^='lh-']").count(), 0, "no file text before opening");
-        await page.locator(`${LAB} .labs-tree`).getByRole("link", { name: "hello.sh" }).click();
+        await page.locator(`${LAB}-file-1 > summary`).click();
         await page.waitForFunction(
             () => document.querySelector("#lab-browser-demo-file-1").dataset.loaded === "true",
             null, { timeout: WAIT },
         );
-        assert.ok(await file.evaluate((d) => d.open), "the tree link opens the file");
+        assert.ok(await file.evaluate((d) => d.open), "the summary opens the file");
+        assert.equal(await page.locator(`${LAB} .labs-path`, { hasText: "hello.sh" }).count(), 1, "each file is listed once");
         assert.ok(await file.locator("pre span[class^='lh-']").count() > 0, "highlighted");
         assert.match(await file.locator("pre").innerText(), /echo hello-from-the-sidecar/);
         await file.getByRole("button", { name: "Copy hello.sh" }).click();
         await page.waitForFunction(
             () => document.querySelector('[data-copy="lab-browser-demo-file-1-code"]').textContent === "Copied",
+            null, { timeout: WAIT },
+        );
+        await page.waitForFunction(
+            () => document.querySelector(".labs-sr[role=status]").textContent === "Copied hello.sh",
             null, { timeout: WAIT },
         );
         const copied = await page.evaluate(() => navigator.clipboard.readText());
@@ -286,11 +252,11 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         await page.reload();
         const widget = page.locator(`${LAB} .labs-widget`);
         await page.waitForFunction(
-            () => /course sidecar/.test(document.querySelector("#lab-browser-demo .labs-widget").innerText),
+            () => /course serve/.test(document.querySelector("#lab-browser-demo .labs-widget").innerText),
             null, { timeout: WAIT },
         );
-        assert.equal(await widget.locator("p").count(), 1, "one line without a sidecar");
-        assert.equal(await widget.locator("button").count(), 0);
+        assert.equal(await widget.locator("[data-why]").getAttribute("data-why"), "down");
+        assert.equal(await widget.getByRole("button", { name: "Try again" }).count(), 1);
         for (const id of ["serve", "hello"]) {
             assert.match(await page.locator(`${step(id)} .labs-status`).innerText(), /Done earlier/);
         }
@@ -309,7 +275,10 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         const row = page.getByRole("row", { name: /A lab for the browser test/ });
         await row.waitFor({ timeout: WAIT });
         assert.match(await row.innerText(), /Done: 2 of 2/);
-        assert.match(await page.locator(".labs-progress").innerText(), /course sidecar/);
+        await page.waitForFunction(
+            () => /course serve/.test(document.querySelector(".labs-progress").innerText),
+            null, { timeout: WAIT },
+        );
         assert.equal(await row.getByRole("link").getAttribute("href"), "demo.html#lab-browser-demo");
         await page.unroute("**/api/**");
         await page.reload();

@@ -15,6 +15,7 @@ mod export;
 mod files;
 mod manifest;
 mod pins;
+mod readme;
 mod transcript;
 mod version;
 mod zip;
@@ -28,6 +29,7 @@ pub use manifest::{
     parse_lab,
 };
 pub use pins::{Pin, PinKind, lab_pins, locked_versions, normalize_package, today_utc};
+pub use readme::{lab_readme, readme_name};
 pub use transcript::{TRANSCRIPTS_DIR, Transcript, TranscriptError, run_digest, transcript_path};
 pub use version::Version;
 pub use zip::lab_zip;

@@ -6,15 +6,22 @@ use std::io;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::manifest::Lab;
+use crate::readme::{lab_readme, readme_name};
 
 /// 1980-01-01 00:00, the earliest time a zip can record.
 const DOS_DATE: u16 = (1 << 5) | 1;
 const DOS_TIME: u16 = 0;
 const UTF8_NAMES: u16 = 1 << 11;
 
-/// Builds the zip of a lab's files (shown and hidden), each under `<id>/`.
+/// Builds the zip of a lab's files (shown and hidden), each under `<id>/`,
+/// with a README of the lab's steps (see [`lab_readme`]).
 pub fn lab_zip(lab: &Lab) -> io::Result<Vec<u8>> {
-    let mut entries = Vec::with_capacity(lab.files.len());
+    let mut entries = Vec::with_capacity(lab.files.len() + 1);
+    entries.push((
+        format!("{}/{}", lab.id, readme_name(lab)),
+        lab_readme(lab).into_bytes(),
+        false,
+    ));
     for f in &lab.files {
         let path = lab.dir.join(&f.rel);
         let data = std::fs::read(&path)

@@ -388,3 +388,61 @@ fn needs_stops_and_rerunnable_are_read_and_checked() {
         "{text:#?}"
     );
 }
+
+#[test]
+fn the_zip_carries_a_readme_with_every_step_in_order() {
+    let manifest = "\
+id: demo
+title: Demo
+module: 3
+summary: A demo.
+minutes: 10
+requires:
+  - tool: uv
+    version: \"0.9\"
+ports:
+  - port: 8000
+    service: the API
+files:
+  - path: app.py
+steps:
+  - id: one
+    title: Install
+    text: Install the dependencies.
+    run: uv sync
+    check:
+      kind: file
+      path: app.py
+      hint: Run `uv sync` in the lab folder.
+  - id: two
+    title: Serve
+    run: uv run app.py
+    service: true
+    cleanup: rm -f out.txt
+";
+    let (_tmp, dir) = lab_dir("demo", &[("lab.yaml", manifest), ("app.py", "print(1)\n")]);
+    let lab = load_lab(&dir).expect("a lab");
+    assert_eq!(course_labs::readme_name(&lab), "README.md");
+    let text = course_labs::lab_readme(&lab);
+    for part in [
+        "# Demo (module 03)",
+        "- uv 0.9 or later",
+        "- 8000: the API",
+        "### 1. Install\n\nInstall the dependencies.\n\n```sh\nuv sync\n```",
+        "**Check:** the file app.py exists.",
+        "If it fails: Run `uv sync` in the lab folder.",
+        "### 2. Serve",
+        "It keeps running: use a second terminal",
+        "**Undo:** `rm -f out.txt`",
+        "## Start again",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+    assert!(text.find("### 1.") < text.find("### 2."));
+    let zip = course_labs::lab_zip(&lab).expect("zip");
+    let name = b"demo/README.md";
+    assert!(
+        zip.windows(name.len()).any(|w| w == name),
+        "the zip has demo/README.md"
+    );
+}

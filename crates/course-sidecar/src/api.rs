@@ -258,6 +258,8 @@ async fn labs(State(state): State<AppState>) -> Json<serde_json::Value> {
 struct Status<'a> {
     lab: &'a str,
     exported: bool,
+    /// Where the learner's copy is (or goes): shown on the page.
+    copy: String,
     /// When the checks last ran (Unix ms), `null` before the first time.
     checked_at_ms: Option<u64>,
     /// A refresh is under way; the next answer will be fresher.
@@ -325,6 +327,7 @@ async fn status(LabParam(entry): LabParam) -> Json<serde_json::Value> {
     let body = Status {
         lab: &lab.id,
         exported: entry.exported(),
+        copy: entry.dir.display().to_string(),
         checked_at_ms,
         refreshing: entry.refreshing.load(std::sync::atomic::Ordering::Acquire),
         ports_in_use,

@@ -21,7 +21,7 @@
 //! };
 //! let state = course_sidecar::AppState::new(catalog, settings)?;
 //! let addr = course_sidecar::default_addr();
-//! println!("{}", course_sidecar::print_banner(addr, state.token()));
+//! println!("{}", course_sidecar::print_banner(addr, state.token(), "http://localhost:3000/"));
 //! course_sidecar::serve(state, addr).await
 //! # }
 //! ```
@@ -39,5 +39,7 @@ mod state;
 pub use api::app;
 pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
-pub use server::{bind, default_addr, print_banner, raise_fd_limit, serve, serve_on};
+pub use server::{
+    TOKEN_FRAGMENT, bind, default_addr, print_banner, raise_fd_limit, serve, serve_on, token_link,
+};
 pub use state::{AppState, DEFAULT_PORT, Limits, Settings};

@@ -78,11 +78,28 @@ async fn shutdown_signal() {
     }
 }
 
+/// The name under which a link's URL fragment carries the token. A fragment
+/// never reaches a server: not the book's host, not a proxy, not a log.
+pub const TOKEN_FRAGMENT: &str = "course-token";
+
+/// A link to the book that hands its pages the token: `book` (a page, or a
+/// folder whose `progress.html` is the landing page) with
+/// `#course-token=TOKEN`. Any fragment `book` had is replaced.
+pub fn token_link(book: &str, token: &str) -> String {
+    let book = book.split('#').next().unwrap_or(book);
+    let page = if book.ends_with('/') {
+        format!("{book}progress.html")
+    } else {
+        book.to_owned()
+    };
+    format!("{page}#{TOKEN_FRAGMENT}={token}")
+}
+
 /// What the CLI prints at start: where the sidecar listens and, like
-/// Jupyter, a URL that carries the token. It goes to the terminal, never to
-/// the log.
-pub fn print_banner(addr: SocketAddr, token: &str) -> String {
-    // Host checks accept loopback names only, so that is the URL to open.
+/// Jupyter, a link that carries the token, here to the book (`book_url`),
+/// whose pages keep it. It goes to the terminal, never to the log.
+pub fn print_banner(addr: SocketAddr, token: &str, book_url: &str) -> String {
+    // Host checks accept loopback names only, so that is the URL pages use.
     let ip = if addr.ip().is_loopback() {
         addr.ip()
     } else {
@@ -91,8 +108,9 @@ pub fn print_banner(addr: SocketAddr, token: &str) -> String {
     let base = format!("http://{}/", SocketAddr::new(ip, addr.port()));
     format!(
         "course sidecar listening on {base}\n\
-         To connect the course's lab pages, open (keep the token private):\n    \
-         {base}?token={token}\n"
+         To connect the book's lab pages to it, open this link (its token lets a page run lab steps: keep it private):\n    \
+         {}\n",
+        token_link(book_url, token)
     )
 }
 
@@ -142,17 +160,41 @@ mod tests {
     }
 
     #[test]
-    fn banner_carries_the_url_and_token() {
-        let text = print_banner(default_addr(), "abc123");
-        assert!(text.contains("http://127.0.0.1:4243/\n"), "{text}");
+    fn banner_links_the_book_with_the_token_in_the_fragment() {
+        let text = print_banner(default_addr(), "abc123", "http://localhost:3000/");
         assert!(
-            text.contains("http://127.0.0.1:4243/?token=abc123"),
+            text.contains("listening on http://127.0.0.1:4243/\n"),
             "{text}"
         );
-        let v6 = print_banner("[::1]:5555".parse().expect("addr"), "t");
-        assert!(v6.contains("http://[::1]:5555/?token=t"), "{v6}");
-        let any = print_banner("0.0.0.0:5555".parse().expect("addr"), "t");
-        assert!(any.contains("http://127.0.0.1:5555/?token=t"), "{any}");
+        assert!(
+            text.contains("\n    http://localhost:3000/progress.html#course-token=abc123\n"),
+            "{text}"
+        );
+        assert!(!text.contains("?token="), "never in the query: {text}");
+        let v6 = print_banner(
+            "[::1]:5555".parse().expect("addr"),
+            "t",
+            "https://b.example/c/",
+        );
+        assert!(v6.contains("on http://[::1]:5555/"), "{v6}");
+        let any = print_banner(
+            "0.0.0.0:5555".parse().expect("addr"),
+            "t",
+            "https://b.example/",
+        );
+        assert!(any.contains("on http://127.0.0.1:5555/"), "{any}");
+    }
+
+    #[test]
+    fn token_links_land_on_a_page_and_replace_any_fragment() {
+        assert_eq!(
+            token_link("https://b.example/mlops-course/", "t"),
+            "https://b.example/mlops-course/progress.html#course-token=t"
+        );
+        assert_eq!(
+            token_link("https://b.example/x/03-model-serving/index.html#lab", "t"),
+            "https://b.example/x/03-model-serving/index.html#course-token=t"
+        );
     }
 
     #[test]

@@ -384,6 +384,11 @@ async fn status_reports_checks_ports_export_and_runs() {
     let first = call(&state, get("/api/labs/demo/status")).await.json;
     assert_eq!(first["lab"], "demo");
     assert_eq!(first["exported"], false);
+    assert_eq!(
+        first["copy"],
+        fx.workspace().join("demo").display().to_string(),
+        "the page shows where the learner's copy goes"
+    );
     let hello = step(&first, "hello");
     assert_eq!(hello["check"]["kind"], "file");
     assert!(step(&first, "read")["check"].is_null());

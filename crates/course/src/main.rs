@@ -56,8 +56,13 @@ enum Command {
         /// Where learners' copies of the labs go (default ~/mlops-course/labs).
         #[arg(long, value_name = "DIR")]
         workspace: Option<PathBuf>,
-        /// Another origin whose pages may use the sidecar (e.g. the hosted
-        /// book's https://OWNER.github.io). Repeatable.
+        /// The book you read, e.g. the hosted book's address: the link the
+        /// sidecar prints opens it with the token, and its origin may use
+        /// the sidecar. Default: a stock `mdbook serve` (localhost:3000).
+        #[arg(long = "book-url", value_name = "URL", default_value = course::sidecar::DEFAULT_BOOK_URL)]
+        book_url: String,
+        /// Another origin whose pages may use the sidecar (scheme://host[:port]).
+        /// Repeatable.
         #[arg(long = "allow-origin", value_name = "URL")]
         allow_origin: Vec<String>,
         /// Most pages that may watch one lab at once (event streams).
@@ -180,6 +185,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             port,
             bind,
             workspace,
+            book_url,
             allow_origin,
             max_watchers_per_lab,
             max_watchers,
@@ -190,7 +196,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..course_sidecar::Limits::default()
             };
             let addr = std::net::SocketAddr::new(bind, port);
-            course::sidecar::run(&project, addr, workspace, &allow_origin, limits)?;
+            course::sidecar::run(&project, addr, workspace, &book_url, &allow_origin, limits)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Lab(LabCommand::List) => {

@@ -173,11 +173,16 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
         let server = start(project, SocketAddr::from(([127, 0, 0, 1], port)), None).await?;
         let url = format!("http://{}/", server.addr);
         println!("Serving the course at {url}  (Ctrl-C to stop)");
-        println!("The lab sidecar answers under {url}api/; to run lab steps from the pages, open (keep the token private):");
-        println!("    {url}?token={}", server.sidecar.token());
+        // The browser gets the token with the first page and keeps it; in
+        // the fragment, it never reaches a server log or a proxy.
+        let with_token = format!(
+            "{url}#{}={}",
+            course_sidecar::TOKEN_FRAGMENT,
+            server.sidecar.token()
+        );
+        println!("The lab sidecar answers under {url}api/; to run lab steps from the pages, open (its token lets a page run lab steps: keep it private):");
+        println!("    {with_token}");
         println!("Labs are copied into {}", server.sidecar.workspace().display());
-        // The browser gets the token with the first page and keeps it.
-        let with_token = format!("{url}?token={}", server.sidecar.token());
         if open && let Err(e) = opener::open(&with_token) {
             eprintln!("could not open a browser: {e}");
         }
@@ -663,15 +668,16 @@ async fn pump(mut socket: WebSocket, state: ServeState) {
 const RELOAD_SCRIPT: &str = r#"<script>
 (function () {
   "use strict";
-  // The sidecar's token arrives once in the URL that `course serve` prints:
-  // keep it for the lab widget (on any page) and take it out of the address bar.
-  var params = new URLSearchParams(location.search);
-  var token = params.get("token");
-  if (token) {
-    try { localStorage.setItem("course-sidecar-token", token); } catch (e) { /* storage off */ }
-    params.delete("token");
-    var query = params.toString();
-    history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  // This page comes from `course serve`: the lab widget finds the sidecar
+  // under /api on this origin and connects without asking.
+  document.documentElement.setAttribute("data-course-serve", "");
+  // The sidecar's token arrives once in the link `course serve` prints
+  // (#course-token=…): keep it for the lab widget (on any page) and take it
+  // out of the address bar.
+  var match = /^#course-token=([^&]+)$/.exec(location.hash);
+  if (match) {
+    try { localStorage.setItem("course-sidecar-token", decodeURIComponent(match[1])); } catch (e) { /* storage off */ }
+    history.replaceState(null, "", location.pathname + location.search);
   }
   var banner = null;
   function show(message) {

@@ -20,6 +20,29 @@ pub const DEFAULT_ORIGINS: &[&str] = &[
     "http://localhost:3000",
 ];
 
+/// The book the printed link opens by default: a stock `mdbook serve`.
+pub const DEFAULT_BOOK_URL: &str = "http://localhost:3000/";
+
+/// The origin (`scheme://host[:port]`) of a book's address, or why it has none.
+pub fn book_origin(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .map(|r| ("https://", r))
+        .or_else(|| url.strip_prefix("http://").map(|r| ("http://", r)));
+    let Some((scheme, rest)) = rest else {
+        bail!(
+            "`{url}` is not a web address\n  help: give the book's address as you open it, e.g. https://example.github.io/mlops-course/"
+        );
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        bail!(
+            "`{url}` has no host\n  help: give the book's address as you open it, e.g. https://example.github.io/mlops-course/"
+        );
+    }
+    Ok(format!("{scheme}{}", host.to_ascii_lowercase()))
+}
+
 /// Where learners' copies of labs go by default: `~/mlops-course/labs`.
 pub fn default_workspace() -> Result<PathBuf> {
     let home = std::env::var_os("HOME")
@@ -99,22 +122,68 @@ pub fn run(
     project: &Project,
     addr: SocketAddr,
     workspace: Option<PathBuf>,
+    book_url: &str,
     origins: &[String],
     limits: Limits,
 ) -> Result<()> {
+    let book = book_origin(book_url).context("--book-url")?;
+    let mut origins = origins.to_vec();
+    if !DEFAULT_ORIGINS.contains(&book.as_str()) {
+        origins.push(book.clone());
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let listener = course_sidecar::bind(addr).await.with_context(|| {
             format!("cannot listen on {addr}\n  help: another program uses this port; pass --port with another number")
         })?;
         let bound = listener.local_addr()?;
-        let state = state(project, workspace, origins, bound.port(), limits)?;
-        print!("{}", course_sidecar::print_banner(bound, state.token()));
-        println!("Labs are copied into {}", state.workspace().display());
+        let state = state(project, workspace, &origins, bound.port(), limits)?;
+        print!("{}", course_sidecar::print_banner(bound, state.token(), book_url));
+        println!("Pages of {book} may use it; labs are copied into {}", state.workspace().display());
+        if book_url == DEFAULT_BOOK_URL {
+            println!("Reading the hosted book? Start with --book-url and its address instead.");
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
         course_sidecar::serve_on(state, listener, shutdown).await.context("serving")?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_book_address_gives_its_origin() {
+        assert_eq!(
+            book_origin("https://Example.github.io/mlops-course/").expect("an origin"),
+            "https://example.github.io"
+        );
+        assert_eq!(
+            book_origin("http://localhost:3000/").expect("an origin"),
+            "http://localhost:3000"
+        );
+        assert_eq!(
+            book_origin("http://192.0.2.7:8080#x").expect("an origin"),
+            "http://192.0.2.7:8080"
+        );
+    }
+
+    #[test]
+    fn an_address_without_scheme_or_host_is_refused_with_an_example() {
+        for bad in [
+            "example.github.io/mlops-course/",
+            "https://",
+            "ftp://x",
+            "https://u@h/",
+        ] {
+            let err = format!("{:#}", book_origin(bad).expect_err("refused"));
+            assert!(
+                err.contains("help: give the book's address"),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

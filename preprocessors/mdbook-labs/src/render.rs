@@ -83,7 +83,6 @@ struct Ctx<'a> {
     lab: LabCtx<'a>,
     files: Vec<FileCtx<'a>>,
     steps: Vec<StepCtx<'a>>,
-    tree: String,
     zip: ZipCtx,
     assets: &'a Assets,
     /// The widget's styles inline and a loader of its script and
@@ -350,7 +349,6 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
             },
         })
         .collect::<Vec<_>>();
-    let tree = file_tree(&lab.id, &lab.files);
     let steps = lab
         .steps
         .iter()
@@ -397,10 +395,10 @@ pub(crate) fn render_embed(tera: &tera::Tera, input: &EmbedInput<'_>) -> Result<
         },
         files,
         steps,
-        tree,
         zip: ZipCtx {
             href: format!("{root}{}", zip_path(&lab.id)),
-            files: lab.files.len(),
+            // The lab's files and the README of its steps.
+            files: lab.files.len() + 1,
             kib: format!("{:.1}", input.zip_bytes as f64 / 1024.0),
         },
         assets: &assets,
@@ -550,51 +548,6 @@ fn inline_markdown(text: &str) -> String {
         .filter(|inner| !inner.contains("<p>"))
         .unwrap_or(html)
         .to_owned()
-}
-
-/// A nested list of the lab's files; shown files link to their listing.
-fn file_tree(id: &str, files: &[LabFile]) -> String {
-    #[derive(Default)]
-    struct Node {
-        dirs: BTreeMap<String, Node>,
-        files: Vec<(String, Option<usize>)>,
-    }
-    let mut root = Node::default();
-    for (i, f) in files.iter().enumerate() {
-        let mut node = &mut root;
-        let parts: Vec<&str> = f.rel.split('/').collect();
-        for dir in &parts[..parts.len() - 1] {
-            node = node.dirs.entry((*dir).to_owned()).or_default();
-        }
-        node.files
-            .push((parts[parts.len() - 1].to_owned(), f.show.then_some(i + 1)));
-    }
-    fn walk(id: &str, node: &Node, out: &mut String) {
-        out.push_str("<ul>");
-        for (name, child) in &node.dirs {
-            out.push_str(&format!(
-                "<li class=\"labs-dir\"><span>{}/</span>",
-                escape(name)
-            ));
-            walk(id, child, out);
-            out.push_str("</li>");
-        }
-        let mut files: Vec<&(String, Option<usize>)> = node.files.iter().collect();
-        files.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, anchor) in files {
-            match anchor {
-                Some(n) => out.push_str(&format!(
-                    "<li><a href=\"#lab-{id}-file-{n}\">{}</a></li>",
-                    escape(name)
-                )),
-                None => out.push_str(&format!("<li>{}</li>", escape(name))),
-            }
-        }
-        out.push_str("</ul>");
-    }
-    let mut out = String::new();
-    walk(id, &root, &mut out);
-    out
 }
 
 /// The built-in template of a file's own page; `templates/lab-file.html`

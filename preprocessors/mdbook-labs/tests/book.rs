@@ -123,8 +123,9 @@ fn the_embed_has_every_part() {
         "<span class=\"labs-tool\">python</span> ≥ 3.11",
         "data-port=\"8000\"",
         "href=\"../labs/demo.zip\"",
-        "<li><a href=\"#lab-demo-file-4\">main.tf</a></li>",
-        "<li>data.bin</li>",
+        "<li class=\"labs-zip-only\"><span class=\"labs-path\">data.bin</span> <span class=\"labs-caption\">in the zip</span></li>",
+        "<h4 class=\"labs-step-title\"><span class=\"labs-step-n\">Step 1.</span>",
+        "<a href=\"#lab-demo-step-install\"><span class=\"labs-strip-icon\" aria-hidden=\"true\"></span><span class=\"labs-strip-n\">1</span><span class=\"labs-sr\"> Install<span class=\"labs-strip-state\"></span></span></a>",
         "data-lang=\"Terraform\"",
         "data-lang=\"Dockerfile\"",
         "data-lang=\"TOML\"",
@@ -135,7 +136,7 @@ fn the_embed_has_every_part() {
         "<div class=\"labs-widget\" data-lab=\"demo\"",
         "data-sidecar=\"http://127.0.0.1:4243\"",
         "<p>A second paragraph, after a blank line.</p>",
-        "<span class=\"labs-hint\">Start the server first (<code>python -m app.main</code>).</span>",
+        "<p class=\"labs-hint\"><span class=\"labs-check-label\">If it fails:</span> Start the server first (<code>python -m app.main</code>).</p>",
     ] {
         assert!(main.contains(needle), "missing {needle:?}");
     }
@@ -155,8 +156,17 @@ fn the_embed_has_every_part() {
         !main.contains("<span class=\"lh-"),
         "file text in the chapter"
     );
-    let files = &main
-        [main.find("labs-files").expect("files")..main.find("labs-steps-title").expect("steps")];
+    // Steps come first, then the one list of files.
+    let steps = main.find("labs-steps-title").expect("steps");
+    let files = main.find("class=\"labs-files\"").expect("files");
+    assert!(steps < files, "the steps come before the files");
+    assert_eq!(
+        main.matches("<span class=\"labs-path\">infra/main.tf</span>")
+            .count(),
+        1,
+        "each file is listed once"
+    );
+    let files = &main[files..];
     assert!(
         !files.contains("<code"),
         "lab files must not be left to highlight.js"
