@@ -433,8 +433,10 @@
             var st = stateOf(s);
             var kids = [];
             if (st) {
-                var details = st.text ? [" — " + st.text] : [];
-                if (st.hint) { details.push(" ", el("span", { "class": "labs-hint" }, withCode(st.hint))); }
+                var details = st.text ? [" — "].concat(withCode(st.text)) : [];
+                // The step's "If it fails" line shows the hint already; a
+                // page that predates it (an old template) gets it here.
+                if (st.hint && !s.li.querySelector("p.labs-hint")) { details.push(" ", el("span", { "class": "labs-hint" }, withCode(st.hint))); }
                 if (st.earlier) { details.push(el("span", { "class": "labs-earlier", text: " (done earlier, " + day(st.earlier) + ")" })); }
                 if (s.note) { details.push(" ", el("strong", { "class": "labs-w-note" }, withCode(s.note))); }
                 kids.push(badge(st.state, details));

@@ -121,14 +121,15 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         assert.match(serve, /Not done yet/, "a step nobody tried is neutral, not failed");
         assert.equal(await page.locator(`${LAB} .labs-state[data-state="fail"]`).count(), 0, "nothing is red before the learner acts");
         assert.equal(await page.locator(`${step("serve")} .labs-status p`).count(), 1, "one status line per step");
-        assert.match(serve, /Nothing listens on 18765 yet/, "the check's message and hint show");
+        assert.match(serve, /nothing listens on 127\.0\.0\.1:18765/, "the check's message shows");
         await page.waitForFunction(
             () => /Your copy goes to .*mlops-course\/labs\/browser-demo/.test(document.querySelector("#lab-browser-demo .labs-widget").innerText),
             null, { timeout: WAIT },
         );
-        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "0 of 2 steps done");
+        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "0 of 3 steps done");
+        assert.doesNotMatch(serve, /start python3/, "the hint is not repeated under the check's own line");
         assert.equal(
-            await page.locator(`${step("serve")} .labs-status .labs-hint code`).innerText(),
+            await page.locator(`${step("serve")} p.labs-hint code`).innerText(),
             "python3 -m http.server", "the hint's `code` reads as code",
         );
         assert.match(await page.locator(`${LAB} .labs-widget`).innerText(), /Live: the sidecar checks this lab/);
@@ -147,7 +148,7 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
             null, { timeout: WAIT },
         );
         assert.equal(await page.locator(`${LAB} .labs-strip li[data-step="serve"]`).getAttribute("data-state"), "pass");
-        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "1 of 2 steps done");
+        assert.equal(await page.locator(`${LAB} .labs-strip-count`).innerText(), "1 of 3 steps done");
         assert.match(await page.locator(`${LAB} .labs-strip li[data-step="serve"]`).innerText(), /1/);
         assert.equal(
             await page.getByRole("link", { name: /Listen on port 18765: Pass/ }).count(), 1,
@@ -180,6 +181,14 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
             null, { timeout: WAIT },
         );
         assert.equal(await page.locator(`${step("hello")} .labs-status .labs-state[data-state="pass"]`).count(), 1);
+        // A failed command's exit code, in words.
+        await page.getByRole("button", { name: "Run step: Run a tool that is not installed" }).click();
+        await page.waitForFunction(
+            () => /Command failed .*exit code 127: command not found: is course-demo-no-such-tool installed\?/.test(document.querySelector("#lab-browser-demo-step-missing .labs-status").innerText),
+            null, { timeout: WAIT },
+        );
+        assert.equal(await page.locator(`${step("missing")} .labs-status .labs-state[data-state="fail"]`).count(), 1);
+        assert.equal(await page.locator(`${step("missing")} .labs-status p`).count(), 1, "one status line, not the exit and a failure twice");
         lap("page: export, run, output and exit code");
     });
 
@@ -274,7 +283,7 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         await page.goto(`${server.url}progress.html`);
         const row = page.getByRole("row", { name: /A lab for the browser test/ });
         await row.waitFor({ timeout: WAIT });
-        assert.match(await row.innerText(), /Done: 2 of 2/);
+        assert.match(await row.innerText(), /Started: 2 of 3/);
         await page.waitForFunction(
             () => /course serve/.test(document.querySelector(".labs-progress").innerText),
             null, { timeout: WAIT },
