@@ -154,6 +154,20 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
             await page.getByRole("link", { name: /Listen on port 18765: Pass/ }).count(), 1,
             "the strip names each step and its state for screen readers",
         );
+        // Idle: checks re-run every 2 s and the status is fetched again, but
+        // nothing changed, so no live region may change (each change is read out).
+        const changes = await page.evaluate(() => new Promise((resolve) => {
+            let n = 0;
+            const seen = [];
+            const observer = new MutationObserver((records) => {
+                for (const r of records) { n++; seen.push(r.target.closest("[aria-live], [role=status]")?.className || r.target.nodeName); }
+            });
+            document.querySelectorAll("[aria-live], [role=status]").forEach((region) => {
+                observer.observe(region, { childList: true, subtree: true, characterData: true });
+            });
+            setTimeout(() => { observer.disconnect(); resolve({ n, seen }); }, 12_000);
+        }));
+        assert.equal(changes.n, 0, `live regions changed while nothing happened: ${changes.seen.join(", ")}`);
         lap("page: serve passes after the listener started");
     });
 
