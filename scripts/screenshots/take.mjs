@@ -34,9 +34,11 @@ const MAX_BYTES = 150 * 1024;
 /** Every shot: its file (book/src/images/<name>.webp) and its group. */
 const SHOTS = {
     "02-mlflow-runs": "mlflow",
+    "02-mlflow-run": "mlflow",
     "02-mlflow-compare": "mlflow",
     "02-mlflow-registry-champion": "mlflow",
     "04-streamlit-prediction": "streamlit",
+    "04-streamlit-explore": "streamlit",
     "07-prometheus-graph": "prometheus",
     "07-prometheus-alerts": "prometheus",
     "00-lab-widget-offline": "widget",
@@ -194,6 +196,9 @@ class LabCopy {
             HOME: home,
             PATH: [...TOOLS_BIN, process.env.PATH].join(path.delimiter),
             UV_PYTHON_DOWNLOADS: "never",
+            // MLflow records the user who ran each run and shows it on the run's page.
+            USER: "learner",
+            LOGNAME: "learner",
             // The learner's own uv cache, so nothing downloads again.
             UV_CACHE_DIR: process.env.UV_CACHE_DIR || userUvCache(),
         };
@@ -299,6 +304,15 @@ async function mlflow({ home, browser, want, shoot, attach }) {
         await settle(page);
         await shoot(page, "02-mlflow-runs", { x: 0, y: 0, width: 1280, height: 460 });
     }
+    if (want("02-mlflow-run")) {
+        // The baseline run's own page: its params, metrics and logged model.
+        await page.getByRole("link", { name: "baseline", exact: true }).click();
+        await page.getByText("test_accuracy").first().waitFor();
+        await closeAssistant(page);
+        await settle(page);
+        await shoot(page, "02-mlflow-run", { x: 0, y: 0, width: 1280, height: 700 });
+        await page.goto("http://127.0.0.1:5000/#/experiments/1/runs");
+    }
     if (want("02-mlflow-compare")) {
         // As the chapter says: tick the baseline and the sweep's four runs, press Compare.
         await page.getByRole("link", { name: "baseline" }).waitFor();
@@ -331,7 +345,7 @@ async function mlflow({ home, browser, want, shoot, attach }) {
 }
 
 /** The Streamlit app after Predict, with the API of the lab behind it (streamlit-app). */
-async function streamlit({ home, browser, shoot, attach }) {
+async function streamlit({ home, browser, want, shoot, attach }) {
     if (!attach) {
         await needPorts(8000, 8501);
         const lab = new LabCopy("streamlit-app", home);
@@ -345,7 +359,17 @@ async function streamlit({ home, browser, shoot, attach }) {
     await page.getByRole("button", { name: "Predict", exact: true }).click();
     await page.getByText("Answered by the API").waitFor({ timeout: 60_000 });
     await settle(page);
-    await shoot(page, "04-streamlit-prediction", { x: 0, y: 0, width: 1280, height: 1130 });
+    if (want("04-streamlit-prediction")) {
+        await shoot(page, "04-streamlit-prediction", { x: 0, y: 0, width: 1280, height: 1130 });
+    }
+    if (want("04-streamlit-explore")) {
+        // The data dashboard, with the submitted wine marked on the histogram.
+        await page.getByRole("tab", { name: "Explore the data" }).click();
+        await page.getByText("178").first().waitFor();
+        await page.locator("[data-testid='stVegaLiteChart'], .vega-embed").first().waitFor({ timeout: 60_000 });
+        await settle(page);
+        await shoot(page, "04-streamlit-explore", { x: 0, y: 0, width: 1280, height: 910 });
+    }
 }
 
 async function closeAssistant(page) {
