@@ -39,13 +39,12 @@ const SHOTS = {
     "02-mlflow-registry-champion": "mlflow",
     "04-streamlit-prediction": "streamlit",
     "04-streamlit-explore": "streamlit",
-    "07-prometheus-graph": "prometheus",
-    "07-prometheus-alerts": "prometheus",
     "00-lab-widget-offline": "widget",
     "00-lab-widget-live": "widget",
     "00-lab-widget-run": "widget",
 };
-const GROUP_ORDER = ["mlflow", "streamlit", "prometheus", "widget"];
+// The widget last: it is the part that changes most often.
+const GROUP_ORDER = ["mlflow", "streamlit", "widget"];
 
 function die(message) {
     console.error(`take.mjs: ${message}`);
@@ -63,6 +62,7 @@ function loadPlaywright() {
 // ---------------------------------------------------------------- processes
 
 const started = new Set(); // child processes, each the leader of its own group
+const homes = new Set(); // temporary HOMEs, removed at the end or on Ctrl-C
 
 function killGroup(child, signal) {
     try { process.kill(-child.pid, signal); } catch { /* already gone */ }
@@ -90,6 +90,7 @@ async function stopAll() {
 for (const signal of ["SIGINT", "SIGTERM"]) {
     process.on(signal, () => {
         for (const child of started) { killGroup(child, "SIGKILL"); }
+        for (const home of homes) { rmSync(home, { recursive: true, force: true }); }
         process.exit(130);
     });
 }
@@ -287,7 +288,7 @@ function pngSize(png) {
 
 // ---------------------------------------------------------------- groups
 
-/** MLflow's runs list and the registered model with its champion alias (experiment-tracking). */
+/** MLflow's runs list, a run's page, the compare view and the registered model with its aliases (experiment-tracking). */
 async function mlflow({ home, browser, want, shoot, attach }) {
     if (!attach) {
         await needPorts(5000);
@@ -344,7 +345,7 @@ async function mlflow({ home, browser, want, shoot, attach }) {
     }
 }
 
-/** The Streamlit app after Predict, with the API of the lab behind it (streamlit-app). */
+/** The Streamlit app after Predict, with the lab's API behind it, and its data dashboard (streamlit-app). */
 async function streamlit({ home, browser, want, shoot, attach }) {
     if (!attach) {
         await needPorts(8000, 8501);
@@ -578,6 +579,7 @@ async function main() {
     try {
         for (const group of groups) {
             const home = mkdtempSync(path.join(os.tmpdir(), "mlops-shots-"));
+            homes.add(home);
             const t0 = performance.now();
             console.log(`${group}:`);
             try {
@@ -589,6 +591,7 @@ async function main() {
                 for (const ctx of browser.contexts()) { await ctx.close(); }
                 await stopAll();
                 rmSync(home, { recursive: true, force: true, maxRetries: 3 });
+                homes.delete(home);
                 console.log(`  ${group}: ${((performance.now() - t0) / 1000).toFixed(0)} s, everything it started is stopped`);
             }
         }
