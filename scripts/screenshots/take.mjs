@@ -15,7 +15,7 @@
 // See README.md beside this file.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -274,11 +274,33 @@ async function saveWebp(browser, png, name) {
                 writeFileSync(file, webp);
                 const size = pngSize(png);
                 console.log(`  wrote book/src/images/${name}.webp: ${size.width}x${size.height}, ${(webp.length / 1024).toFixed(0)} KiB (quality ${quality})`);
+                resize(name, size);
                 return;
             }
         }
     } finally {
         await page.close();
+    }
+}
+
+/**
+ * A shot of a live page can come out a few pixels taller or shorter (a
+ * message shown or not): keep the width and height of each <img> of it in
+ * the chapters equal to the file's, as tests/browser/images.test.mjs asks.
+ */
+function resize(name, { width, height }) {
+    const src = path.join(ROOT, "book/src");
+    const walk = (dir) => readdirSync(dir, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const file of walk(src).filter((f) => f.endsWith(".md"))) {
+        const text = readFileSync(file, "utf8");
+        const next = text.replace(new RegExp(`<img\\b[^>]*images/${name}\\.webp"[^>]*>`, "g"), (tag) => tag
+            .replace(/\swidth="\d+"/, ` width="${width}"`)
+            .replace(/\sheight="\d+"/, ` height="${height}"`));
+        if (next !== text) {
+            writeFileSync(file, next);
+            console.log(`  ${path.relative(ROOT, file)}: its <img> now says ${width}x${height}`);
+        }
     }
 }
 
@@ -435,11 +457,15 @@ async function widget({ home, browser, want, shoot }) {
     if (want("00-lab-widget-run")) {
         const step = page.locator("#lab-workstation-step-uv");
         await page.getByRole("button", { name: /^Run step: uv/ }).click();
-        await page.waitForFunction(
-            () => /exit code 0/.test(document.querySelector("#lab-workstation-step-uv .labs-status")?.innerText || ""),
-            null, { timeout: 60_000 },
-        );
-        await settle(page);
+        // The run's verdict and its output, both on the page at once.
+        const ran = () => {
+            const el = document.querySelector("#lab-workstation-step-uv");
+            const text = el ? el.innerText : "";
+            return /exit code 0/.test(text) && /^uv \d+\.\d+/m.test(text);
+        };
+        await page.waitForFunction(ran, null, { timeout: 60_000 });
+        await page.evaluate(() => document.fonts.ready);
+        await page.waitForFunction(ran, null, { timeout: 5_000 });
         await shoot(page, "00-lab-widget-run", await around(page, step, { above: 4, below: 4 }));
     }
 }
@@ -473,7 +499,8 @@ async function goLive(page, box) {
     // page script race to run first (see README.md); a reload retries it.
     for (let attempt = 1; ; attempt += 1) {
         const connect = page.getByRole("button", { name: /Connect/ });
-        if (await connect.count()) { await connect.first().click(); }
+        // The widget may redraw under the click: a missed click is retried below.
+        if (await connect.count()) { await connect.first().click({ timeout: 5_000 }).catch(() => {}); }
         try {
             await page.waitForFunction(
                 () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
@@ -510,6 +537,7 @@ function startCourseServe(home, port) {
             PATH: [...TOOLS_BIN, process.env.PATH].join(path.delimiter) },
     });
     return new Promise((resolve, reject) => {
+        const deadline = Date.now() + 180_000;
         const timer = setInterval(() => {
             const out = child.output();
             const url = /Serving the course at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
@@ -517,12 +545,11 @@ function startCourseServe(home, port) {
             if (url && token) {
                 clearInterval(timer);
                 resolve({ url: url[1], token: token[1] });
-            } else if (child.exitCode !== null) {
+            } else if (child.exitCode !== null || Date.now() > deadline) {
                 clearInterval(timer);
-                reject(new Error(`course serve stopped:\n${out.slice(-3000)}`));
+                reject(new Error(`course serve ${child.exitCode !== null ? "stopped" : "printed no URL in 180 s"}:\n${out.slice(-3000)}`));
             }
         }, 250);
-        setTimeout(() => { clearInterval(timer); reject(new Error(`course serve printed no URL in 180 s:\n${child.output()}`)); }, 180_000);
     });
 }
 
