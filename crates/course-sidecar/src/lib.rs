@@ -40,6 +40,7 @@ pub use api::app;
 pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{
-    TOKEN_FRAGMENT, bind, default_addr, print_banner, raise_fd_limit, serve, serve_on, token_link,
+    TOKEN_FRAGMENT, bind, default_addr, print_banner, raise_fd_limit, serve, serve_on,
+    shutdown_signal, token_link,
 };
 pub use state::{AppState, DEFAULT_PORT, Limits, Settings};

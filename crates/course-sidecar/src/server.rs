@@ -55,7 +55,10 @@ where
     result
 }
 
-async fn shutdown_signal() {
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or, on Unix,
+/// SIGTERM (`kill`, systemd, `docker stop`). Both servers of the course stop
+/// on it, so either way the steps' process groups are stopped before exit.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;

@@ -186,7 +186,7 @@ pub fn serve(project: Project, port: u16, open: bool) -> Result<()> {
         if open && let Err(e) = opener::open(&with_token) {
             eprintln!("could not open a browser: {e}");
         }
-        shutdown_signal().await;
+        course_sidecar::shutdown_signal().await;
         println!("Stopping.");
         server.stop().await;
         Ok(())
@@ -270,29 +270,6 @@ pub fn app(state: ServeState) -> Router {
         .route(RELOAD_PATH, get(reload_socket))
         .fallback(static_file)
         .with_state(state)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
 
 // ------------------------------------------------------------------ watching

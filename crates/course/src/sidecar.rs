@@ -117,7 +117,7 @@ pub fn state(
     AppState::new(catalog, settings).context("starting the sidecar")
 }
 
-/// Runs the sidecar alone until Ctrl-C.
+/// Runs the sidecar alone until Ctrl-C or SIGTERM.
 pub fn run(
     project: &Project,
     addr: SocketAddr,
@@ -143,10 +143,10 @@ pub fn run(
         if book_url == DEFAULT_BOOK_URL {
             println!("Reading the hosted book? Start with --book-url and its address instead.");
         }
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        course_sidecar::serve_on(state, listener, shutdown).await.context("serving")?;
+        // Ctrl-C or SIGTERM: either way the steps' process groups stop first.
+        course_sidecar::serve_on(state, listener, course_sidecar::shutdown_signal())
+            .await
+            .context("serving")?;
         Ok(())
     })
 }
