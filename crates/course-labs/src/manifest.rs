@@ -27,7 +27,7 @@ const MAX_STEP_TIMEOUT_SECS: u64 = 3600;
 struct RawLab {
     id: Spanned<String>,
     title: String,
-    module: u8,
+    module: Spanned<String>,
     summary: String,
     minutes: u32,
     #[serde(default)]
@@ -36,11 +36,22 @@ struct RawLab {
     ports: Vec<Spanned<RawPort>>,
     #[serde(default)]
     runs_with: Vec<Spanned<String>>,
-    files: Vec<RawFile>,
+    files: Vec<Spanned<RawFile>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
     #[serde(default)]
     steps: Vec<RawStep>,
+}
+
+/// A module number as people write it (`3`, `03`, `"03"`), read as text so
+/// that a leading zero is not a YAML error: the number, if it is one from 0
+/// to 99.
+fn module_number(text: &str) -> Option<u8> {
+    let text = text.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u8>().ok().filter(|n| *n <= 99)
 }
 
 #[derive(Deserialize)]
@@ -59,13 +70,55 @@ struct RawPort {
     service: String,
 }
 
+/// An entry of `files:`: a mapping (`- path: app.py`, with `caption:` and
+/// `show:` if wanted) or, as people write it by habit, the bare path
+/// (`- app.py`).
+struct RawFile {
+    path: String,
+    /// Where the path is, when the entry is a mapping (else the entry's place).
+    at: Option<(u64, u64)>,
+    caption: Option<String>,
+    show: bool,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawFile {
+struct RawFileMapping {
     path: Spanned<String>,
     caption: Option<String>,
     #[serde(default = "yes")]
     show: bool,
+}
+
+impl<'de> Deserialize<'de> for RawFile {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entry;
+        impl<'de> serde::de::Visitor<'de> for Entry {
+            type Value = RawFile;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a file path, or a mapping with `path:` (and `caption:`, `show:`)")
+            }
+            fn visit_str<E: serde::de::Error>(self, path: &str) -> Result<RawFile, E> {
+                Ok(RawFile {
+                    path: path.to_owned(),
+                    at: None,
+                    caption: None,
+                    show: true,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawFile, A::Error> {
+                let m =
+                    RawFileMapping::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawFile {
+                    at: Some(pos(&m.path)),
+                    path: m.path.value,
+                    caption: m.caption,
+                    show: m.show,
+                })
+            }
+        }
+        d.deserialize_any(Entry)
+    }
 }
 
 fn yes() -> bool {
@@ -444,6 +497,18 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
+    let module = module_number(&raw.module.value).unwrap_or_else(|| {
+        let (line, col) = pos(&raw.module);
+        problems.push(
+            at(
+                line,
+                col,
+                "`module` is not a module number from 0 to 99".into(),
+            )
+            .with_help("write the course module the lab belongs to, e.g. `module: 3` (or `03`)"),
+        );
+        0
+    });
     let (id_line, id_col) = pos(&raw.id);
     if !is_valid_id(&raw.id.value) {
         problems.push(
@@ -674,7 +739,7 @@ pub fn parse_lab(manifest: &Path, dir: &Path, bytes: &[u8]) -> Result<Lab, Vec<D
     Ok(Lab {
         id: raw.id.value,
         title: raw.title,
-        module: raw.module,
+        module,
         summary: raw.summary,
         minutes: raw.minutes,
         requires,
@@ -693,11 +758,11 @@ impl RawLab {
         self.files
             .iter()
             .map(|f| crate::files::FileSpec {
-                pattern: f.path.value.clone(),
-                line: pos(&f.path).0,
-                column: pos(&f.path).1,
-                caption: f.caption.clone(),
-                show: f.show,
+                pattern: f.value.path.clone(),
+                line: f.value.at.unwrap_or(pos(f)).0,
+                column: f.value.at.unwrap_or(pos(f)).1,
+                caption: f.value.caption.clone(),
+                show: f.value.show,
             })
             .collect()
     }

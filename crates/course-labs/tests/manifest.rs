@@ -446,3 +446,51 @@ steps:
         "the zip has demo/README.md"
     );
 }
+
+#[test]
+fn a_module_number_with_a_leading_zero_is_the_number() {
+    let (_tmp, dir) = lab_dir(
+        "demo",
+        &[
+            ("lab.yaml", &GOOD.replace("module: 3", "module: 03")),
+            ("app.py", "print(1)\n"),
+        ],
+    );
+    assert_eq!(load_lab(&dir).expect("a lab").module, 3);
+    let (_tmp, dir) = lab_dir(
+        "demo",
+        &[
+            ("lab.yaml", &GOOD.replace("module: 3", "module: \"07\"")),
+            ("app.py", "print(1)\n"),
+        ],
+    );
+    assert_eq!(load_lab(&dir).expect("a lab").module, 7);
+    for bad in ["module: 100", "module: three", "module: -1"] {
+        let msg = one(&GOOD.replace("module: 3", bad));
+        assert!(msg.contains("lab.yaml:3:"), "{bad}: {msg}");
+        assert!(msg.contains("module number from 0 to 99"), "{bad}: {msg}");
+    }
+}
+
+#[test]
+fn a_file_may_be_listed_by_its_bare_path() {
+    let manifest = GOOD.replace(
+        "  - path: app.py\n",
+        "  - app.py\n  - path: notes.md\n    show: false\n",
+    );
+    let (_tmp, dir) = lab_dir(
+        "demo",
+        &[
+            ("lab.yaml", &manifest),
+            ("app.py", "print(1)\n"),
+            ("notes.md", "n\n"),
+        ],
+    );
+    let lab = load_lab(&dir).expect("a lab");
+    let files: Vec<(&str, bool)> = lab.files.iter().map(|f| (f.rel.as_str(), f.show)).collect();
+    assert_eq!(files, [("app.py", true), ("notes.md", false)]);
+    // A file that is not there is named at the entry's own line.
+    let msg = one(&GOOD.replace("  - path: app.py\n", "  - app.py\n  - missing.py\n"));
+    assert!(msg.contains("lab.yaml:8:"), "{msg}");
+    assert!(msg.contains("missing.py"), "{msg}");
+}
