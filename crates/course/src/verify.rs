@@ -350,21 +350,21 @@ fn verify_chart(label: &str, dir: &Path, chart: &str, tools: &Tools) -> Vec<Outc
     let rendered =
         std::env::temp_dir().join(format!("course-helm-{}-{}.yaml", std::process::id(), label));
     let render = if python.is_file() && script.is_file() {
-        match Command::new(&python)
-            .arg(&script)
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script)
             .arg("template")
             .arg(&chart_dir)
-            .current_dir(dir)
-            .output()
-        {
-            Ok(o) if o.status.success() => match std::fs::write(&rendered, &o.stdout) {
+            .current_dir(dir);
+        match run_timed_split(&mut cmd, HELM_TEMPLATE_LIMIT) {
+            Ok(Finished::Exited(true, stdout, _)) => match std::fs::write(&rendered, stdout) {
                 Ok(()) => None,
                 Err(e) => Some(Verdict::Fail(format!("writing the render: {e}"))),
             },
-            Ok(o) => Some(Verdict::Fail(format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
+            Ok(Finished::Exited(false, stdout, stderr)) => {
+                Some(Verdict::Fail(format!("{stdout}{stderr}")))
+            }
+            Ok(Finished::TimedOut(stdout, stderr)) => Some(Verdict::Fail(format!(
+                "stopped after {HELM_TEMPLATE_LIMIT:?} (time limit)\n{stdout}{stderr}"
             ))),
             Err(e) => Some(Verdict::Fail(format!(
                 "cannot run {}: {e}",
@@ -508,8 +508,29 @@ fn run_program(
     (verdict, started.elapsed())
 }
 
+/// How long an offline `helm template` may take (it renders one chart).
+const HELM_TEMPLATE_LIMIT: Duration = Duration::from_secs(300);
+
+/// How a command run with a deadline ended: exited (success, stdout,
+/// stderr), or stopped at the deadline (what it printed until then).
+enum Finished {
+    Exited(bool, String, String),
+    TimedOut(String, String),
+}
+
 /// Runs a command with a deadline; returns (success, stdout+stderr).
 fn run_timed(cmd: &mut Command, limit: Duration) -> std::io::Result<(bool, String)> {
+    Ok(match run_timed_split(cmd, limit)? {
+        Finished::Exited(ok, out, err) => (ok, format!("{out}{err}")),
+        Finished::TimedOut(out, err) => (
+            false,
+            format!("stopped after {limit:?} (time limit)\n{out}{err}"),
+        ),
+    })
+}
+
+/// Runs a command with a deadline, its stdout and stderr kept apart.
+fn run_timed_split(cmd: &mut Command, limit: Duration) -> std::io::Result<Finished> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -544,18 +565,12 @@ fn run_timed(cmd: &mut Command, limit: Duration) -> std::io::Result<(bool, Strin
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let text = format!(
-        "{}{}",
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default()
-    );
-    match status {
-        Some(s) => Ok((s.success(), text)),
-        None => Ok((
-            false,
-            format!("stopped after {limit:?} (time limit)\n{text}"),
-        )),
-    }
+    let out = out.join().unwrap_or_default();
+    let err = err.join().unwrap_or_default();
+    Ok(match status {
+        Some(s) => Finished::Exited(s.success(), out, err),
+        None => Finished::TimedOut(out, err),
+    })
 }
 
 /// Counts of a run, and the closing line.
@@ -607,6 +622,36 @@ pub fn all_files(dir: &Path) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tool_run_keeps_its_streams_apart_and_stops_at_its_deadline() {
+        let mut echo = Command::new("sh");
+        echo.args(["-c", "echo out; echo err >&2; exit 3"]);
+        match run_timed_split(&mut echo, Duration::from_secs(30)).expect("sh") {
+            Finished::Exited(ok, out, err) => {
+                assert!(!ok);
+                assert_eq!((out.as_str(), err.as_str()), ("out\n", "err\n"));
+            }
+            Finished::TimedOut(..) => panic!("sh timed out"),
+        }
+        let started = Instant::now();
+        let mut slow = Command::new("sleep");
+        slow.arg("30");
+        assert!(matches!(
+            run_timed_split(&mut slow, Duration::from_millis(300)).expect("sleep"),
+            Finished::TimedOut(..)
+        ));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "stopped at the deadline"
+        );
+        let (ok, text) = run_timed(&mut slow, Duration::from_millis(300)).expect("sleep");
+        assert!(
+            !ok && text.starts_with("stopped after 300ms (time limit)"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn tools_are_chosen_from_the_files() {
