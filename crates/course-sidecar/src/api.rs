@@ -36,6 +36,8 @@ pub(crate) enum ApiError {
     Unauthorized,
     #[error("the request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    #[error("the request headers are larger than {0} bytes")]
+    HeadersTooLarge(usize),
     #[error("the request took too long")]
     Timeout,
     #[error("too many commands are running; wait for one to finish")]
@@ -55,6 +57,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::TooManyRuns => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

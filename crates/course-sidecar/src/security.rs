@@ -67,6 +67,15 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub(crate) async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // The path only: a query could carry anything, and headers carry the token.
     tracing::debug!(method = %req.method(), path = %req.uri().path(), "request");
+    let max_headers = state.limits().max_header_bytes;
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > max_headers {
+        return ApiError::HeadersTooLarge(max_headers).into_response();
+    }
     if !host_allowed(req.headers(), req.uri(), state.port()) {
         tracing::warn!(host = ?req.headers().get(HOST), "rejected a request for another host");
         return ApiError::Forbidden(

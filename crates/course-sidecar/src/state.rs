@@ -30,6 +30,10 @@ const MIN_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 pub struct Limits {
     /// Largest request body read (larger → 413). No endpoint needs a body.
     pub max_body_bytes: usize,
+    /// Most bytes of request headers, names and values together (more →
+    /// 431). A page's requests carry a few hundred; cookies of other local
+    /// apps on 127.0.0.1 can add some kilobytes.
+    pub max_header_bytes: usize,
     /// Longest time a request may take to be answered (→ 408). Event
     /// streams are answered at once, so they are not cut by it.
     pub request_timeout: Duration,
@@ -57,6 +61,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 16 * 1024,
+            max_header_bytes: 32 * 1024,
             request_timeout: Duration::from_secs(30),
             max_concurrent_runs: 4,
             max_concurrent_services: 12,

@@ -1216,6 +1216,44 @@ async fn tm_request_bodies_are_bounded() {
 }
 
 #[tokio::test]
+async fn tm_request_headers_are_bounded() {
+    let fx = Fixture::demo();
+    let state = fx.state(fast());
+    let max = Limits::default().max_header_bytes;
+    // 200 KB of headers, as one big one or many small ones: refused whole.
+    let big = request(Method::GET, "/api/labs")
+        .header("x-filler", "x".repeat(200 * 1024))
+        .body(Body::empty())
+        .expect("req");
+    let r = call(&state, big).await;
+    assert_eq!(
+        r.status,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "{}",
+        r.json
+    );
+    assert!(
+        r.json["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&max.to_string())
+    );
+    let mut many = request(Method::GET, "/api/labs");
+    for i in 0..400 {
+        many = many.header(format!("x-filler-{i}"), "y".repeat(500));
+    }
+    let r = call(&state, many.body(Body::empty()).expect("req")).await;
+    assert_eq!(r.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // A page's usual headers, with a few kilobytes of cookies, pass.
+    let usual = request(Method::GET, "/api/labs")
+        .header("cookie", "c".repeat(8 * 1024))
+        .header("user-agent", "Mozilla/5.0")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(call(&state, usual).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn tm_concurrent_runs_are_bounded() {
     let fx = Fixture::demo();
     let state = fx.state(Limits {
