@@ -623,16 +623,25 @@ pub fn write_assets(dir: &Path, assets: &[Asset]) -> Result<()> {
     Ok(())
 }
 
-/// Removes the file pages under `dir/labs/*/files/` that `assets` no longer
-/// has (a file left a lab, or a lab went), so that a site built from a
+/// Removes the file pages under `dir/labs/*/files/` and the zips
+/// `dir/labs/*.zip` that `assets` no longer has (a file left a lab, or a lab
+/// went), and a gone lab's emptied folders, so that a site built from a
 /// folder that keeps assets between builds (stock mdBook's `src/labs/`)
-/// never serves a stale page. Other files are left alone.
+/// never serves a stale page or zip. Other files are left alone.
 pub fn prune_file_pages(dir: &Path, assets: &[Asset]) -> Result<()> {
     let keep: std::collections::BTreeSet<&str> = assets.iter().map(|a| a.path.as_str()).collect();
     let Ok(labs) = std::fs::read_dir(dir.join("labs")) else {
         return Ok(());
     };
     for lab in labs.flatten() {
+        let name = lab.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".zip") && lab.path().is_file() {
+            if !keep.contains(format!("labs/{name}").as_str()) {
+                std::fs::remove_file(lab.path())
+                    .with_context(|| format!("removing {}", lab.path().display()))?;
+            }
+            continue;
+        }
         let files = lab.path().join("files");
         let Ok(entries) = std::fs::read_dir(&files) else {
             continue;
@@ -648,6 +657,9 @@ pub fn prune_file_pages(dir: &Path, assets: &[Asset]) -> Result<()> {
                     .with_context(|| format!("removing {}", entry.path().display()))?;
             }
         }
+        // A lab that went leaves empty folders: remove them (only if empty).
+        let _ = std::fs::remove_dir(&files);
+        let _ = std::fs::remove_dir(lab.path());
     }
     Ok(())
 }

@@ -267,12 +267,26 @@ fn stale_file_pages_are_removed_from_the_source_folder() {
             bytes: Vec::new(),
         },
     ];
+    // A lab that went: its zip and its pages.
+    let gone_zip = tmp.path().join("labs/gone.zip");
+    let gone_page = tmp.path().join("labs/gone/files/01-a.py.html");
+    let unrelated = tmp.path().join("labs/labs-highlight.css");
+    for p in [&gone_zip, &gone_page, &unrelated] {
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, "x").expect("write");
+    }
     mdbook_labs::prune_file_pages(tmp.path(), &assets).expect("prune");
     assert!(
         !stale.exists(),
         "a page of a file the lab no longer has is removed"
     );
     assert!(kept.exists() && other.exists());
+    assert!(!gone_zip.exists(), "the zip of a lab that went is removed");
+    assert!(
+        !tmp.path().join("labs/gone").exists(),
+        "and its pages, folders included"
+    );
+    assert!(unrelated.exists(), "other files are left alone");
 }
 
 #[test]
