@@ -15,6 +15,10 @@ pub struct Project {
     pub labs: PathBuf,
     /// The project root (the book's parent).
     pub root: PathBuf,
+    /// The labs' templates, as book.toml's `templates-dir` says.
+    pub templates: PathBuf,
+    /// The labs' stylesheet and script, as book.toml's `theme-dir` says.
+    pub theme: PathBuf,
 }
 
 impl Project {
@@ -58,7 +62,15 @@ impl Project {
             .flatten()
             .unwrap_or_default();
         let labs = labs_cfg.labs_dir(&book);
-        Ok(Project { book, labs, root })
+        let templates = labs_cfg.templates_dir(&book);
+        let theme = labs_cfg.theme_dir(&book);
+        Ok(Project {
+            book,
+            labs,
+            root,
+            templates,
+            theme,
+        })
     }
 
     /// Loads the book as mdBook does (book.toml, SUMMARY.md, chapters).

@@ -291,8 +291,8 @@ fn watch(project: Project, state: ServeState) -> Result<notify::RecommendedWatch
     for dir in [
         project.book.clone(),
         project.labs.clone(),
-        project.root.join("theme"),
-        project.root.join("templates"),
+        project.theme.clone(),
+        project.templates.clone(),
     ] {
         if dir.is_dir() {
             watcher
@@ -349,8 +349,8 @@ impl Sources {
             mdbook_theme: project.book.join("theme"),
             text: [
                 project.labs.clone(),
-                project.root.join("theme"),
-                project.root.join("templates"),
+                project.theme.clone(),
+                project.templates.clone(),
                 // What `{{#lab-output}}` quotes: it changes only the text
                 // of the chapters that quote it.
                 project.book.join(course_labs::TRANSCRIPTS_DIR),
@@ -830,6 +830,9 @@ mod tests {
             book: PathBuf::from("/c/book"),
             labs: PathBuf::from("/c/labs"),
             root: PathBuf::from("/c"),
+            // As book.toml's `templates-dir` and `theme-dir` may put them.
+            templates: PathBuf::from("/c/site/templates"),
+            theme: PathBuf::from("/c/site/widget"),
         };
         let sources = Sources::of(&project);
         let is_chapter = |p: &Path| p == Path::new("a.md") || p == Path::new("part/b.md");
@@ -838,8 +841,8 @@ mod tests {
             "/c/book/src/part/b.md",
             "/c/labs/demo/app/main.py",
             "/c/labs/demo/lab.yaml",
-            "/c/templates/lab.html",
-            "/c/theme/labs.css",
+            "/c/site/templates/lab.html",
+            "/c/site/widget/labs.css",
             "/c/book/transcripts/demo/install.txt",
         ] {
             assert!(sources.only_text(Path::new(text), is_chapter), "{text}");
@@ -853,6 +856,9 @@ mod tests {
             "/c/book/theme/index.hbs",
             "/c/book/theme/notes.md",
             "/c/elsewhere.md",
+            // Not where book.toml puts them: not the labs' templates or theme.
+            "/c/templates/lab.html",
+            "/c/theme/labs.css",
         ] {
             assert!(!sources.only_text(Path::new(other), is_chapter), "{other}");
         }

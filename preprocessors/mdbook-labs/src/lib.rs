@@ -77,12 +77,15 @@ impl LabsConfig {
         dir.canonicalize().unwrap_or(dir)
     }
 
-    fn templates_dir(&self, root: &Path) -> PathBuf {
-        root.join(
+    /// Folder whose `lab.html`/`lab-file.html` override the built-in
+    /// templates (default `../templates`), from the book root `root`.
+    pub fn templates_dir(&self, root: &Path) -> PathBuf {
+        let dir = root.join(
             self.templates_dir
                 .as_deref()
                 .unwrap_or(Path::new("../templates")),
-        )
+        );
+        dir.canonicalize().unwrap_or(dir)
     }
 
     fn cache_dir(&self, root: &Path) -> Option<PathBuf> {
@@ -93,8 +96,11 @@ impl LabsConfig {
         }
     }
 
-    fn theme_dir(&self, root: &Path) -> PathBuf {
-        root.join(self.theme_dir.as_deref().unwrap_or(Path::new("../theme")))
+    /// Folder whose `labs.css`/`labs.js` override the built-in ones
+    /// (default `../theme`), from the book root `root`.
+    pub fn theme_dir(&self, root: &Path) -> PathBuf {
+        let dir = root.join(self.theme_dir.as_deref().unwrap_or(Path::new("../theme")));
+        dir.canonicalize().unwrap_or(dir)
     }
 }
 
