@@ -62,16 +62,66 @@ enum Name {
     Output,
 }
 
-/// Byte ranges of code (inline code and code blocks), where directives stay literal.
+/// Byte ranges of code, where directives stay literal: inline code, code
+/// blocks, and raw HTML `<code>` and `<pre>` elements (as a browser shows
+/// them: from the opening tag to the matching closing one, or to the end).
 fn code_ranges(text: &str) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
+    let mut raw = RawCode::default();
     for (event, range) in new_cmark_parser(text, &MarkdownOptions::default()).into_offset_iter() {
         match event {
             Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => ranges.push(range),
+            Event::Html(html) | Event::InlineHtml(html) => {
+                raw.scan(&html, range.start, &mut ranges);
+            }
             _ => {}
         }
     }
+    if let Some(start) = raw.start {
+        ranges.push(start..text.len());
+    }
     ranges
+}
+
+/// Open raw-HTML `<code>`/`<pre>` elements, across the HTML events of a chapter.
+#[derive(Default)]
+struct RawCode {
+    depth: usize,
+    start: Option<usize>,
+}
+
+impl RawCode {
+    /// Follows the tags of one HTML event at `offset`, adding each element
+    /// that closes to `ranges`.
+    fn scan(&mut self, html: &str, offset: usize, ranges: &mut Vec<Range<usize>>) {
+        let lower = html.to_ascii_lowercase();
+        for (at, _) in lower.match_indices('<') {
+            let rest = &lower[at + 1..];
+            let (closing, rest) = match rest.strip_prefix('/') {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let is_code = ["code", "pre"].iter().any(|name| {
+                rest.strip_prefix(name).is_some_and(|after| {
+                    after.starts_with(['>', '/']) || after.starts_with(char::is_whitespace)
+                })
+            });
+            if !is_code {
+                continue;
+            }
+            if !closing {
+                self.depth += 1;
+                self.start.get_or_insert(offset + at);
+            } else if self.depth > 0 {
+                self.depth -= 1;
+                if self.depth == 0 {
+                    if let Some(start) = self.start.take() {
+                        ranges.push(start..offset + at);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Every lab directive of a chapter, in order. Cheap when there is none.
@@ -244,6 +294,29 @@ mod tests {
         assert!(kinds("Write `{{#lab x}}` in a chapter.").is_empty());
         assert!(kinds("```md\n{{#lab x}}\n```\n").is_empty());
         assert!(kinds("    {{#lab x}}\n").is_empty());
+    }
+
+    #[test]
+    fn raw_html_code_and_pre_stay_literal_too() {
+        assert!(kinds("Write <code>{{#lab x}}</code> in a chapter.").is_empty());
+        assert!(kinds("<pre><code>{{#lab x}}\n</code></pre>\n").is_empty());
+        assert!(kinds("<PRE class=\"x\">\n{{#lab x}}\n</PRE>\n").is_empty());
+        // Only inside: before and after, and in other elements, they work.
+        assert_eq!(
+            kinds("{{#lab a}} <code>{{#lab x}}</code> {{#lab b}}"),
+            vec![
+                DirectiveKind::Lab("a".into()),
+                DirectiveKind::Lab("b".into())
+            ]
+        );
+        assert_eq!(
+            kinds("<codex>{{#lab a}}</codex>"),
+            vec![DirectiveKind::Lab("a".into())]
+        );
+        assert_eq!(
+            kinds("<div>\n\n{{#lab a}}\n\n</div>\n"),
+            vec![DirectiveKind::Lab("a".into())]
+        );
     }
 
     #[test]
