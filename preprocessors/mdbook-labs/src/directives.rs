@@ -114,10 +114,10 @@ impl RawCode {
                 self.start.get_or_insert(offset + at);
             } else if self.depth > 0 {
                 self.depth -= 1;
-                if self.depth == 0 {
-                    if let Some(start) = self.start.take() {
-                        ranges.push(start..offset + at);
-                    }
+                if self.depth == 0
+                    && let Some(start) = self.start.take()
+                {
+                    ranges.push(start..offset + at);
                 }
             }
         }
