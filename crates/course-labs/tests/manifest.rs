@@ -307,6 +307,7 @@ fn the_readme_example_is_a_valid_manifest() {
             ("src/wine_api/app.py", "app = 1\n"),
             ("src/wine_api/schemas.py", "x = 1\n"),
             ("tests/test_app.py", "def test(): pass\n"),
+            ("pyproject.toml", "[project]\nname = \"wine-api\"\n"),
             ("uv.lock", "version = 1\n"),
         ],
     );
@@ -321,6 +322,10 @@ fn the_readme_example_is_a_valid_manifest() {
     });
     assert_eq!(lab.steps.len(), 4);
     assert_eq!(lab.files.iter().filter(|f| !f.show).count(), 1);
+    assert!(
+        lab.files.iter().any(|f| f.rel == "pyproject.toml"),
+        "the bare path entry"
+    );
     assert_eq!(lab.steps[3].needs, vec![course_labs::Need::Docker]);
     assert_eq!(lab.steps[3].stops, vec!["serve"]);
     assert!(matches!(
