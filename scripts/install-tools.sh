@@ -184,13 +184,14 @@ fi
 # Prometheus and Alertmanager (see PROM_PKGS): into .tools/prometheus/bin, each
 # binary linked into .tools/venv/bin, which scripts/test.sh puts first on PATH.
 PROM="$TOOLS/prometheus"
-prom_stamp() { printf '%s\n' "${PROM_PKGS[@]}"; }
+# The packages, and the layout of .tools/prometheus (2: with share/alertmanager).
+prom_stamp() { printf '%s\n' "${PROM_PKGS[@]}" "layout=2"; }
 prom_bins=(prometheus promtool alertmanager amtool)
 install_prometheus() {
     local apt="$PROM/apt" debs="$PROM/debs" unpack="$PROM/unpack" bin="$PROM/bin" arch deb f
     arch="$(dpkg --print-architecture)"
-    rm -rf "$apt" "$debs" "$unpack" "$bin"
-    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs" "$unpack" "$bin"
+    rm -rf "$apt" "$debs" "$unpack" "$bin" "$PROM/share"
+    mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$debs" "$unpack" "$bin" "$PROM/share"
     printf 'deb [signed-by=%s] http://deb.debian.org/debian forky main\n' "$DEBIAN_KEYRING" >"$apt/sources.list"
     local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
         -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
@@ -207,6 +208,8 @@ install_prometheus() {
             return 1
         fi
     done
+    # Alertmanager's default notification templates (see below).
+    mv "$unpack/usr/share/prometheus/alertmanager" "$PROM/share/alertmanager" || return 1
     rm -rf "$unpack" "$debs" "$apt"
     prom_stamp >"$bin/.pins"
 }
@@ -222,6 +225,22 @@ else
 fi
 if [ -x "$PROM/bin/prometheus" ] && [ -d "$TOOLS/venv/bin" ]; then
     for f in "${prom_bins[@]}"; do ln -sfn "$PROM/bin/$f" "$TOOLS/venv/bin/$f"; done
+fi
+# Debian's alertmanager reads its default notification templates from
+# /usr/share/prometheus/alertmanager (upstream's binary carries them inside):
+# without default.tmpl it exits at start ("failed to parse templates").
+# Put them there unless a system package already has.
+AM_SHARE=/usr/share/prometheus/alertmanager
+if [ -f "$PROM/share/alertmanager/default.tmpl" ] && [ ! -f "$AM_SHARE/default.tmpl" ]; then
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo -n)
+    if "${as_root[@]}" mkdir -p "$AM_SHARE" 2>/dev/null \
+        && "${as_root[@]}" cp "$PROM/share/alertmanager/default.tmpl" "$PROM/share/alertmanager/email.tmpl" "$AM_SHARE/"; then
+        log "alertmanager: its default templates copied into $AM_SHARE"
+    else
+        log "alertmanager needs $AM_SHARE/default.tmpl and this user cannot write there:"
+        log "  sudo mkdir -p $AM_SHARE && sudo cp $PROM/share/alertmanager/*.tmpl $AM_SHARE/"
+    fi
 fi
 
 # One line per tool, with the version that answers; a tool that does not
