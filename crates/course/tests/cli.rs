@@ -1107,18 +1107,25 @@ fn sidecar_stopped_by_sigterm_stops_the_steps_it_started() {
         &format!("  - id: wait\n    title: Wait\n    run: exec sleep {secs}\n    service: true\n"),
     );
     let port = free_port();
-    let mut child = course_bin()
-        .args([
-            "--book",
-            &root.join("book").display().to_string(),
-            "sidecar",
-        ])
-        .args(["--port", &port.to_string()])
-        .args(["--workspace", &root.join("work").display().to_string()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("course sidecar");
+    /// Stops the sidecar should the test fail half way.
+    struct Stopped(std::process::Child);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut sidecar = Stopped(
+        course_bin()
+            .args(["--book", &root.join("book").display().to_string()])
+            .args(["sidecar", "--port", &port.to_string()])
+            .args(["--workspace", &root.join("work").display().to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("course sidecar"),
+    );
+    let child = &mut sidecar.0;
     // Read all it prints (a closed pipe would fail its next line), and
     // take the token from the banner's link.
     let stdout = child.stdout.take().expect("stdout");
