@@ -26,12 +26,13 @@
 // Prints every broken link (page, link, status) and exits 1 if there is any.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { serveSite } from "./lib/site.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BOOK = path.join(ROOT, "book");
@@ -100,53 +101,6 @@ function buildSites(tmp) {
     const stock = path.join(tmp, "stock");
     run("stock mdbook build", mdbook, ["build", "book", "-d", stock]);
     return { course, stock };
-}
-
-// ------------------------------------------------------------ the server
-const TYPES = {
-    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg", ".gif": "image/gif", ".ico": "image/x-icon", ".woff": "font/woff", ".woff2": "font/woff2",
-    ".ttf": "font/ttf", ".otf": "font/otf", ".eot": "application/vnd.ms-fontobject", ".zip": "application/zip",
-    ".txt": "text/plain; charset=utf-8", ".xml": "application/xml", ".webmanifest": "application/manifest+json",
-};
-
-/** Serves `dir` under BASE on 127.0.0.1, like GitHub Pages: a folder is its index.html. */
-function serve(dir) {
-    const server = http.createServer((req, res) => {
-        const notFound = () => {
-            res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-            res.end("404: not in the site\n");
-        };
-        let pathname;
-        try {
-            pathname = decodeURIComponent(new URL(req.url, "http://x").pathname);
-        } catch {
-            return notFound();
-        }
-        if (pathname === BASE.slice(0, -1)) {
-            res.writeHead(301, { location: BASE });
-            return res.end();
-        }
-        if (!pathname.startsWith(BASE) || pathname.includes("\0")) { return notFound(); }
-        let file = path.join(dir, pathname.slice(BASE.length));
-        if (file !== dir && !file.startsWith(dir + path.sep)) { return notFound(); }
-        let st = statSync(file, { throwIfNoEntry: false });
-        if (st?.isDirectory()) {
-            if (!pathname.endsWith("/")) {
-                res.writeHead(301, { location: `${pathname}/` });
-                return res.end();
-            }
-            file = path.join(file, "index.html");
-            st = statSync(file, { throwIfNoEntry: false });
-        }
-        if (!st?.isFile()) { return notFound(); }
-        res.writeHead(200, { "content-type": TYPES[path.extname(file).toLowerCase()] || "application/octet-stream" });
-        res.end(req.method === "HEAD" ? undefined : readFileSync(file));
-    });
-    return new Promise((resolve) => {
-        server.listen(0, "127.0.0.1", () => resolve({ server, origin: `http://127.0.0.1:${server.address().port}` }));
-    });
 }
 
 // ------------------------------------------------------------ parsing
@@ -242,7 +196,7 @@ function htmlFiles(dir, rel = "") {
 const SKIP_SCHEME = /^(mailto|tel|javascript|data|blob|about):/i;
 
 async function crawl(name, dir) {
-    const { server, origin } = await serve(dir);
+    const { server, origin } = await serveSite(dir, { base: BASE });
     const site = `${origin}${BASE}`;
     const broken = [];
     const fetched = new Map(); // URL without fragment -> Promise<{ status, type, text }>
@@ -351,7 +305,7 @@ function labChapter(dir) {
 
 async function browse(name, dir, playwright) {
     const problems = [];
-    const { server, origin } = await serve(dir);
+    const { server, origin } = await serveSite(dir, { base: BASE });
     const site = `${origin}${BASE}`;
     const sidecar = SIDECAR ? new URL(SIDECAR).origin : null;
     // The widget looks for the learner's sidecar: this origin's /api/ (course

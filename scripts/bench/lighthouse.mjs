@@ -16,11 +16,12 @@
 // audits that cost points.
 
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { serveSite } from "../lib/site.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const COURSE = process.env.COURSE_BIN || path.join(ROOT, "target/debug/course");
@@ -41,26 +42,6 @@ for (const [what, file, hint] of [
     }
 }
 
-const TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
-    ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
-    ".woff2": "font/woff2", ".zip": "application/zip", ".txt": "text/plain; charset=utf-8",
-};
-
-/** Serves `dir` as a static host would (GitHub Pages: index.html, 404.html). */
-function serve(dir) {
-    const server = http.createServer((req, res) => {
-        let rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
-        if (rel.endsWith("/")) { rel += "index.html"; }
-        const file = path.join(dir, path.normalize(rel));
-        const found = file.startsWith(dir) && existsSync(file) && statSync(file).isFile();
-        const body = found ? file : path.join(dir, "404.html");
-        res.writeHead(found ? 200 : 404, { "content-type": TYPES[path.extname(body)] || "application/octet-stream" });
-        createReadStream(body).pipe(res);
-    });
-    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
 if (!existsSync(COURSE)) {
     const built = spawnSync("cargo", ["build", "-q", "-p", "course"], { cwd: ROOT, stdio: "inherit" });
     if (built.status !== 0) { process.exit(1); }
@@ -72,7 +53,7 @@ if (built.status !== 0) {
     console.error(`course build failed:\n${built.stdout}${built.stderr}`);
     process.exit(1);
 }
-const server = await serve(site);
+const { server } = await serveSite(site);
 const base = `http://127.0.0.1:${server.address().port}/`;
 const keep = process.env.LIGHTHOUSE_JSON;
 if (keep) { mkdirSync(keep, { recursive: true }); }

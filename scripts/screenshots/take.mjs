@@ -22,6 +22,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { serveSite } from "../lib/site.mjs";
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const OUT = path.join(ROOT, "book/src/images");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -422,7 +424,7 @@ async function widget({ home, browser, want, shoot }) {
         const site = path.join(home, "site");
         await runShell(`exec "${COURSE}" --book "${path.join(ROOT, "book")}" build --dest "${site}"`,
             { cwd: home, env: { ...process.env, HOME: home, TMPDIR: path.join(home, "tmp") } }, 600);
-        const files = await serveStatic(site, (await portIsFree(3000)) ? 3000 : 0);
+        const files = await serveSite(site, { port: (await portIsFree(3000)) ? 3000 : 0 });
         try {
             await page.goto(`${files.url}00-introduction/workstation.html`);
             await page.getByRole("button", { name: /Connect/ }).first().waitFor();
@@ -470,49 +472,18 @@ async function widget({ home, browser, want, shoot }) {
     }
 }
 
-/** A static file server on 127.0.0.1 (for the built site); resolves to { url, server }. */
-async function serveStatic(dir, port) {
-    const { createServer } = await import("node:http");
-    const { readFile } = await import("node:fs/promises");
-    const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
-        ".svg": "image/svg+xml", ".json": "application/json", ".woff2": "font/woff2", ".webp": "image/webp", ".png": "image/png" };
-    const server = createServer(async (req, res) => {
-        let rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
-        if (rel.endsWith("/")) { rel += "index.html"; }
-        const file = path.join(dir, path.normalize(rel));
-        if (!file.startsWith(dir)) { res.writeHead(403).end(); return; }
-        try {
-            const body = await readFile(file);
-            res.writeHead(200, { "Content-Type": types[path.extname(file)] || "application/octet-stream" }).end(body);
-        } catch {
-            res.writeHead(404).end();
-        }
-    });
-    await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-    server.closeAllConnections = server.closeAllConnections || (() => {});
-    return { url: `http://127.0.0.1:${server.address().port}/`, server };
-}
-
 /** Connects the widget (pressing Connect if it asks), until it says it is live. */
 async function goLive(page, box) {
-    // Up to three page loads: the widget's script and course serve's
-    // page script race to run first (see README.md); a reload retries it.
-    for (let attempt = 1; ; attempt += 1) {
-        const connect = page.getByRole("button", { name: /Connect/ });
-        // The widget may redraw under the click: a missed click is retried below.
-        if (await connect.count()) { await connect.first().click({ timeout: 5_000 }).catch(() => {}); }
-        try {
-            await page.waitForFunction(
-                () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
-                null, { timeout: 20_000 },
-            );
-            return;
-        } catch {
-            const says = await box.innerText();
-            if (attempt === 3) { throw new Error(`the widget did not go live; it says: ${says}`); }
-            console.log(`  the widget did not go live (try ${attempt}): ${says.split("\n")[0]}`);
-            await page.reload();
-        }
+    // Pages of `course serve` connect on their own; others wait for the reader.
+    const connect = page.getByRole("button", { name: "Connect to my machine" });
+    if (await connect.count()) { await connect.first().click({ timeout: 5_000 }).catch(() => {}); }
+    try {
+        await page.waitForFunction(
+            () => /^Live(:| from)/m.test(document.querySelector("#lab-workstation .labs-widget")?.innerText || ""),
+            null, { timeout: 20_000 },
+        );
+    } catch {
+        throw new Error(`the widget did not go live; it says: ${await box.innerText()}`);
     }
 }
 

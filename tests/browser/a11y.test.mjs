@@ -26,12 +26,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { serveSite } from "../../scripts/lib/site.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
@@ -66,27 +67,6 @@ if (missing.length) {
     } else {
         it("WCAG 2.2 AA of the built course", { skip: HINT }, () => {});
     }
-}
-
-const TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css",
-    ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png",
-    ".woff2": "font/woff2", ".zip": "application/zip",
-};
-
-/** Serves `dir` under BASE as a static host does (index.html, 404.html). */
-function serve(dir) {
-    const server = http.createServer((req, res) => {
-        const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-        let rel = url.startsWith(BASE) ? url.slice(BASE.length) : null;
-        if (rel !== null && (rel === "" || rel.endsWith("/"))) { rel += "index.html"; }
-        const file = rel === null ? null : path.join(dir, path.normalize(rel));
-        const found = file && file.startsWith(dir) && existsSync(file) && statSync(file).isFile();
-        const body = found ? file : path.join(dir, "404.html");
-        res.writeHead(found ? 200 : 404, { "content-type": TYPES[path.extname(body)] || "application/octet-stream" });
-        createReadStream(body).pipe(res);
-    });
-    return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
 /** Every page of the site, as paths relative to its root. */
@@ -166,7 +146,7 @@ describe("WCAG 2.2 AA of the built course (axe-core in Chromium)", { skip: missi
         site = path.join(dir, "site");
         const built = spawnSync(COURSE, ["build", "--dest", site], { cwd: ROOT, encoding: "utf8" });
         assert.equal(built.status, 0, `course build failed:\n${built.stdout}${built.stderr}`);
-        server = await serve(site);
+        ({ server } = await serveSite(site, { base: BASE }));
         browser = await playwright.chromium.launch({
             executablePath: CHROMIUM,
             headless: true,

@@ -13,8 +13,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -22,6 +21,7 @@ import {
     CHROMIUM, CHROMIUM_ARGS, COURSE, WAIT, copyFixture, ensureCourse, freePort, missingTools, playwright, stop,
     watchProblems,
 } from "./support.mjs";
+import { serveSite } from "../../scripts/lib/site.mjs";
 
 const LAB = "#lab-browser-demo";
 const missing = missingTools("the hosted book and the sidecar in Chromium");
@@ -38,23 +38,6 @@ function bookAddress() {
     return null;
 }
 const HOST = bookAddress();
-
-/** A static file server for `root` on HOST: what a static host does. */
-function serveStatic(root) {
-    const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".woff2": "font/woff2", ".zip": "application/zip" };
-    const server = http.createServer((req, res) => {
-        let rel = decodeURIComponent(new URL(req.url, "http://x").pathname);
-        if (rel.endsWith("/")) { rel += "index.html"; }
-        const file = path.join(root, rel);
-        if (!file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-            res.writeHead(404).end("not found");
-            return;
-        }
-        res.writeHead(200, { "content-type": types[path.extname(file)] || "application/octet-stream" });
-        createReadStream(file).pipe(res);
-    });
-    return new Promise((resolve) => server.listen(0, HOST, () => resolve(server)));
-}
 
 describe("the hosted book and the sidecar in Chromium", { skip: missing.length > 0 }, () => {
     let dir, site, sidecar, browser, context, page, bookUrl, sidecarPort, link;
@@ -78,8 +61,9 @@ describe("the hosted book and the sidecar in Chromium", { skip: missing.length >
         const env = { ...process.env, HOME: path.join(dir, "home"), TMPDIR: path.join(dir, "tmp"), COURSE_LOG: "warn" };
         const built = spawnSync(COURSE, ["--book", path.join(dir, "book"), "build", "--dest", path.join(dir, "site")], { env, encoding: "utf8" });
         assert.equal(built.status, 0, `course build failed:\n${built.stderr}`);
-        site = await serveStatic(path.join(dir, "site"));
-        bookUrl = `http://${HOST}:${site.address().port}/`;
+        let url;
+        ({ server: site, url } = await serveSite(path.join(dir, "site"), { host: HOST }));
+        bookUrl = url;
         sidecar = spawn(COURSE, ["--book", path.join(dir, "book"), "sidecar", "--port", String(sidecarPort), "--book-url", bookUrl], {
             cwd: dir, env, stdio: ["ignore", "pipe", "pipe"],
         });
