@@ -43,6 +43,18 @@ pub fn book_origin(url: &str) -> Result<String> {
     Ok(format!("{scheme}{}", host.to_ascii_lowercase()))
 }
 
+/// An `--allow-origin` value as browsers send it: `scheme://host[:port]`,
+/// nothing more (a trailing `/` is dropped, the host lowercased).
+fn allowed_origin(given: &str) -> Result<String> {
+    let given = given.trim_end_matches('/');
+    match book_origin(given) {
+        Ok(origin) if origin.eq_ignore_ascii_case(given) => Ok(origin),
+        _ => bail!(
+            "`{given}` is not an origin\n  help: an origin is scheme://host[:port], e.g. https://example.github.io"
+        ),
+    }
+}
+
 /// Where learners' copies of labs go by default: `~/mlops-course/labs`.
 pub fn default_workspace() -> Result<PathBuf> {
     let home = std::env::var_os("HOME")
@@ -79,15 +91,7 @@ pub fn state(
     let mut allowed_origins: Vec<String> =
         DEFAULT_ORIGINS.iter().map(|s| (*s).to_owned()).collect();
     for origin in extra {
-        let origin = origin.trim_end_matches('/').to_owned();
-        if !(origin.starts_with("http://") || origin.starts_with("https://"))
-            || origin.matches('/').count() != 2
-        {
-            bail!(
-                "`{origin}` is not an origin\n  help: an origin is scheme://host[:port], e.g. https://example.github.io"
-            );
-        }
-        allowed_origins.push(origin);
+        allowed_origins.push(allowed_origin(origin)?);
     }
     // Each watching page holds a socket: make room for all of them, or
     // lower the limit to what the system allows (with a word about it).
@@ -169,6 +173,26 @@ mod tests {
             book_origin("http://192.0.2.7:8080#x").expect("an origin"),
             "http://192.0.2.7:8080"
         );
+    }
+
+    #[test]
+    fn an_allowed_origin_is_scheme_host_and_port_only() {
+        assert_eq!(
+            allowed_origin("https://Example.github.io/").expect("an origin"),
+            "https://example.github.io"
+        );
+        assert_eq!(
+            allowed_origin("http://127.0.0.1:8080").expect("an origin"),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "https://example.github.io/mlops-course",
+            "example.github.io",
+            "ftp://x",
+        ] {
+            let err = format!("{:#}", allowed_origin(bad).expect_err("refused"));
+            assert!(err.contains("is not an origin"), "{bad}: {err}");
+        }
     }
 
     #[test]
