@@ -68,28 +68,8 @@ pub fn load_catalog(root: &Path) -> (Catalog, Vec<Diagnostic>) {
     (catalog, problems)
 }
 
-/// The id in `ids` nearest to `wanted`, if any is close enough to be a typo.
+/// The id in `ids` nearest to `wanted`, if any is close enough to be a typo
+/// (the same rule as [`crate::conventions::nearest`]).
 pub fn nearest_id<'a>(wanted: &str, ids: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    ids.into_iter()
-        .map(|id| (strsim::damerau_levenshtein(wanted, id), id))
-        .filter(|(d, id)| {
-            *d <= (wanted.len().max(id.len()) / 2).max(2)
-                || id.contains(wanted)
-                || wanted.contains(id)
-        })
-        .min()
-        .map(|(_, id)| id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggests_nearest() {
-        let ids = ["model-serving", "docker", "tracking"];
-        assert_eq!(nearest_id("model-servng", ids), Some("model-serving"));
-        assert_eq!(nearest_id("dokcer", ids), Some("docker"));
-        assert_eq!(nearest_id("kubernetes", ids), None);
-    }
+    crate::conventions::nearest(wanted, ids)
 }

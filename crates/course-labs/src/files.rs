@@ -2,25 +2,14 @@
 //! `ignore:`, all inside the lab folder.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_saphyr::Spanned;
 use walkdir::WalkDir;
 
+use crate::conventions::{is_contained, is_ignored_dir};
 use crate::diag::Diagnostic;
-
-/// Folders that are never part of a lab: environments, caches, VCS data.
-const ALWAYS_IGNORED: &[&str] = &[
-    ".venv",
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    ".mypy_cache",
-    "node_modules",
-    ".git",
-    "mlruns",
-];
 
 /// A file of a lab, as shown on the page and put in the zip.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,21 +28,6 @@ pub(crate) struct FileSpec {
     pub(crate) column: u64,
     pub(crate) caption: Option<String>,
     pub(crate) show: bool,
-}
-
-/// A relative path that stays inside its folder: no root, no `..`, no
-/// backslashes or drive letters.
-pub(crate) fn is_inside_path(path: &str) -> bool {
-    if path.is_empty() || path.contains('\\') || path.contains('\0') {
-        return false;
-    }
-    let p = Path::new(path);
-    p.components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-        && !path
-            .split('/')
-            .next()
-            .is_some_and(|first| first.len() == 2 && first.ends_with(':'))
 }
 
 fn has_glob_meta(s: &str) -> bool {
@@ -82,7 +56,7 @@ pub(crate) fn resolve_files(
     let mut ignore_set = GlobSetBuilder::new();
     for pat in ignore {
         let (l, c) = (pat.referenced.line(), pat.referenced.column());
-        if !is_inside_path(pat.value.trim_end_matches('/')) && !pat.value.starts_with("**") {
+        if !is_contained(pat.value.trim_end_matches('/')) && !pat.value.starts_with("**") {
             problems.push(at(
                 l,
                 c,
@@ -125,13 +99,7 @@ pub(crate) fn resolve_files(
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            e.depth() == 0
-                || !e
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|n| ALWAYS_IGNORED.contains(&n))
-        });
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_str().is_some_and(is_ignored_dir));
     for entry in walker.flatten() {
         let Ok(rel) = entry.path().strip_prefix(dir) else {
             continue;
@@ -165,7 +133,7 @@ pub(crate) fn resolve_files(
     for spec in specs {
         let (l, c) = (spec.line, spec.column);
         let pattern = spec.pattern.trim_end_matches('/');
-        if !is_inside_path(pattern) {
+        if !is_contained(pattern) {
             problems.push(
                 at(l, c, format!("`{}` leaves the lab folder", spec.pattern)).with_help(
                     "list paths relative to the lab folder, without `..` or a leading `/`",
@@ -252,28 +220,5 @@ pub(crate) fn resolve_files(
         Ok(out)
     } else {
         Err(problems)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inside_paths() {
-        for ok in ["a", "a/b.py", "./a", "src/**/*.py"] {
-            assert!(is_inside_path(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../../b",
-            "a\\b",
-            "C:/x",
-            "a/..",
-        ] {
-            assert!(!is_inside_path(bad), "{bad}");
-        }
     }
 }

@@ -10,6 +10,7 @@
 //! sidecar runs their checks and steps.
 
 mod catalog;
+pub mod conventions;
 mod diag;
 mod export;
 mod files;

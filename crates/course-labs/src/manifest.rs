@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use crate::conventions::{is_loopback_host, loopback_http_url};
 use crate::diag::Diagnostic;
 use crate::files::{LabFile, resolve_files};
 use crate::version::Version;
@@ -1199,7 +1200,7 @@ fn validate_check(
         }
         CheckKind::File => {
             let path = c.path.ok_or_else(|| missing("path"))?;
-            if !crate::files::is_inside_path(&path) {
+            if !crate::conventions::is_contained(&path) {
                 return Err(at(format!("the path `{path}` leaves the lab folder"))
                     .with_help("use a relative path inside the lab, without `..`"));
             }
@@ -1256,31 +1257,6 @@ fn validate_check(
     })
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    matches!(host, "127.0.0.1" | "localhost" | "::1" | "[::1]")
-}
-
-/// `http://HOST[:PORT]/...` with a loopback host → (host, port).
-fn loopback_http_url(url: &str) -> Option<(String, u16)> {
-    let rest = url.strip_prefix("http://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, after) = v6.split_once(']')?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().ok()?,
-            None if after.is_empty() => 80,
-            None => return None,
-        };
-        (format!("[{h}]"), port)
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().ok()?),
-            None => (authority.to_owned(), 80),
-        }
-    };
-    is_loopback_host(&host).then_some((host, port))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1302,17 +1278,6 @@ mod tests {
         ] {
             assert!(!is_valid_id(bad), "{bad:?} should be invalid");
         }
-    }
-
-    #[test]
-    fn loopback_urls() {
-        assert!(loopback_http_url("http://127.0.0.1:8000/health").is_some());
-        assert!(loopback_http_url("http://localhost:8000").is_some());
-        assert!(loopback_http_url("http://[::1]:8000/x").is_some());
-        assert!(loopback_http_url("http://example.com/").is_none());
-        assert!(loopback_http_url("http://127.0.0.1.example.com/").is_none());
-        assert!(loopback_http_url("https://127.0.0.1/").is_none());
-        assert!(loopback_http_url("http://127.0.0.1:notaport/").is_none());
     }
 
     fn acted(command: &str) -> Vec<String> {

@@ -64,7 +64,7 @@ pub fn lab_pins(lab: &Lab, today: &str) -> (Vec<Pin>, Vec<Diagnostic>) {
     for f in &lab.files {
         let path = lab.dir.join(&f.rel);
         let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-        let kind = if is_dockerfile(name) {
+        let kind = if crate::conventions::is_dockerfile(name) {
             FileKind::Dockerfile
         } else if name.ends_with(".yml") || name.ends_with(".yaml") {
             FileKind::Yaml
@@ -128,10 +128,6 @@ enum FileKind {
     Dockerfile,
     Yaml,
     Pyproject,
-}
-
-fn is_dockerfile(name: &str) -> bool {
-    name.starts_with("Dockerfile") || name.ends_with(".Dockerfile") || name.ends_with(".dockerfile")
 }
 
 /// `# pin (checked DATE): REASON` → (DATE, REASON), REASON not empty.
