@@ -1,21 +1,29 @@
-//! Server-sent events: one broadcast channel per lab, and one background
-//! task per watched lab that refreshes its checks every interval.
+//! Lab events: one broadcast channel per lab, the watchers of each lab, and
+//! one background task per watched lab that refreshes its checks every
+//! interval. The HTTP side turns a [`Subscription`] into server-sent events.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{OwnedSemaphorePermit, broadcast, watch};
 use tokio::task::JoinHandle;
 
-use crate::api::{ApiError, LabParam};
 use crate::checks;
 use crate::state::{AppState, LabEntry, lock};
+
+/// Why a page may not watch a lab now.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WatchError {
+    /// Every event stream the sidecar allows is open.
+    #[error("too many event streams are open")]
+    TooManyStreams,
+    /// Every event stream this lab allows is open.
+    #[error("too many event streams are open on this lab")]
+    TooManyOnLab,
+}
 
 /// One event, serialized once however many streams carry it.
 #[derive(Debug, Clone)]
@@ -33,8 +41,14 @@ impl LabEvent {
         })
     }
 
-    fn to_sse(&self) -> Event {
-        Event::default().event(self.name).data(&*self.data)
+    /// The event's name: `status`, `start`, `output`, `exit` or `reset`.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The event's payload, as JSON.
+    pub(crate) fn data(&self) -> &str {
+        &self.data
     }
 }
 
@@ -45,7 +59,7 @@ pub(crate) struct Watch {
     task: Option<JoinHandle<()>>,
 }
 
-/// One open event stream: counted while it lives, and the last one to go
+/// One watcher of a lab: counted while it lives, and the last one to go
 /// stops the lab's background checks.
 struct Watcher {
     entry: Arc<LabEntry>,
@@ -53,12 +67,10 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn join(entry: &Arc<LabEntry>, slot: OwnedSemaphorePermit) -> Result<Watcher, ApiError> {
+    fn join(entry: &Arc<LabEntry>, slot: OwnedSemaphorePermit) -> Result<Watcher, WatchError> {
         let mut watch = lock(&entry.watch);
         if watch.clients >= entry.limits.max_sse_per_lab {
-            return Err(ApiError::Unavailable(
-                "too many event streams are open on this lab".into(),
-            ));
+            return Err(WatchError::TooManyOnLab);
         }
         watch.clients += 1;
         if watch.task.as_ref().is_none_or(JoinHandle::is_finished) {
@@ -89,55 +101,80 @@ impl Drop for Watcher {
     }
 }
 
-/// `GET /api/labs/{lab}/events`: first a `status` event per check (from the
+/// A page watching a lab: first a `status` event per check (from the
 /// cache), then `status`, `start`, `output`, `exit` and `reset` events as
-/// they happen.
-pub(crate) async fn events(
-    State(state): State<AppState>,
-    LabParam(entry): LabParam,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let slot = state
-        .shared
-        .sse_slots
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| ApiError::Unavailable("too many event streams are open".into()))?;
-    let watcher = Watcher::join(&entry, slot)?;
-    // Subscribe before reading the cache, so no change falls in between.
-    let rx = entry.events.subscribe();
-    let snapshot: Vec<Event> = {
-        let cache = lock(&entry.checks);
-        entry
-            .lab
-            .steps
-            .iter()
-            .zip(&cache.results)
-            .filter_map(|(step, result)| {
-                let result = result.as_ref()?;
-                LabEvent::new("status", &checks::status_event(step, result))
-            })
-            .map(|e| e.to_sse())
-            .collect()
-    };
-    let closing = state.shared.closing.subscribe();
-    let live = stream::unfold(
-        (rx, closing, watcher),
-        |(mut rx, mut closing, watcher)| async move {
-            loop {
-                let received = tokio::select! {
-                    received = rx.recv() => Some(received),
-                    // Ends the stream on shutdown (or when the state is gone).
-                    () = async { let _ = closing.wait_for(|closing| *closing).await; } => None,
-                };
-                match received {
-                    Some(Ok(event)) => return Some((event.to_sse(), (rx, closing, watcher))),
-                    // A slow reader skips what it missed; the next events still come.
-                    Some(Err(RecvError::Lagged(_))) => continue,
-                    Some(Err(RecvError::Closed)) | None => return None,
+/// they happen, until the server shuts down.
+pub(crate) struct Subscription {
+    snapshot: Vec<LabEvent>,
+    rx: broadcast::Receiver<LabEvent>,
+    closing: watch::Receiver<bool>,
+    watcher: Watcher,
+}
+
+impl Subscription {
+    /// Takes one of the sidecar's stream slots and one of the lab's, and
+    /// starts the lab's background checks if nobody watched it yet.
+    pub(crate) fn open(
+        state: &AppState,
+        entry: &Arc<LabEntry>,
+    ) -> Result<Subscription, WatchError> {
+        let slot = state
+            .shared
+            .sse_slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| WatchError::TooManyStreams)?;
+        let watcher = Watcher::join(entry, slot)?;
+        // Subscribe before reading the cache, so no change falls in between.
+        let rx = entry.events.subscribe();
+        let snapshot: Vec<LabEvent> = {
+            let cache = lock(&entry.checks);
+            entry
+                .lab
+                .steps
+                .iter()
+                .zip(&cache.results)
+                .filter_map(|(step, result)| {
+                    let result = result.as_ref()?;
+                    LabEvent::new("status", &checks::status_event(step, result))
+                })
+                .collect()
+        };
+        Ok(Subscription {
+            snapshot,
+            rx,
+            closing: state.shared.closing.subscribe(),
+            watcher,
+        })
+    }
+
+    /// The events, the snapshot first; the watcher counts until the stream
+    /// is dropped.
+    pub(crate) fn into_stream(self) -> impl Stream<Item = LabEvent> + Send + 'static {
+        let Subscription {
+            snapshot,
+            rx,
+            closing,
+            watcher,
+        } = self;
+        let live = stream::unfold(
+            (rx, closing, watcher),
+            |(mut rx, mut closing, watcher)| async move {
+                loop {
+                    let received = tokio::select! {
+                        received = rx.recv() => Some(received),
+                        // Ends the stream on shutdown (or when the state is gone).
+                        () = async { let _ = closing.wait_for(|closing| *closing).await; } => None,
+                    };
+                    match received {
+                        Some(Ok(event)) => return Some((event, (rx, closing, watcher))),
+                        // A slow reader skips what it missed; the next events still come.
+                        Some(Err(RecvError::Lagged(_))) => continue,
+                        Some(Err(RecvError::Closed)) | None => return None,
+                    }
                 }
-            }
-        },
-    );
-    let events = stream::iter(snapshot).chain(live).map(Ok);
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+            },
+        );
+        stream::iter(snapshot).chain(live)
+    }
 }

@@ -1,198 +1,40 @@
-//! The routes, their handlers, and the one error type they answer with.
+//! The endpoints: each looks its lab and step up through [`LabParam`] and
+//! [`StepParam`], calls the domain modules, and answers JSON (or, for
+//! `events`, server-sent events).
 
-use std::sync::Arc;
+use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
-use course_labs::{ExportError, Step};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use course_labs::ExportError;
+use futures_util::{Stream, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::{ApiError, LabParam, StepParam};
 use crate::checks::{self, CheckResult};
-use crate::runner::{self, ExitInfo, OutputLog, RunError};
-use crate::state::{AppState, LabEntry, lock};
-use crate::{events, security};
-
-/// What a request gets instead of what it asked for. The message is meant
-/// for the learner; internals stay in the log.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ApiError {
-    #[error("{0}")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
-    #[error(
-        "a valid token is required: send `Authorization: Bearer TOKEN` (the token is printed when the sidecar starts)"
-    )]
-    Unauthorized,
-    #[error("the request body is larger than {0} bytes")]
-    PayloadTooLarge(usize),
-    #[error("the request headers are larger than {0} bytes")]
-    HeadersTooLarge(usize),
-    #[error("the request took too long")]
-    Timeout,
-    #[error("too many commands are running; wait for one to finish")]
-    TooManyRuns,
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("internal error; the sidecar's log says more")]
-    Internal,
-}
-
-impl ApiError {
-    fn status(&self) -> StatusCode {
-        match self {
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::TooManyRuns => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response =
-            (self.status(), Json(json!({ "error": self.to_string() }))).into_response();
-        if matches!(self, ApiError::Unauthorized) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
-
-impl From<RunError> for ApiError {
-    fn from(e: RunError) -> ApiError {
-        match e {
-            RunError::TooManyRuns => ApiError::TooManyRuns,
-            RunError::UnknownStep(_) => UNKNOWN_STEP,
-            RunError::Spawn(e) => {
-                tracing::error!("could not start a command: {e}");
-                ApiError::Internal
-            }
-            RunError::NoCommand
-            | RunError::NotExported(_)
-            | RunError::Resetting
-            | RunError::AlreadyRunning
-            | RunError::NotRunning => ApiError::Conflict(e.to_string()),
-        }
-    }
-}
-
-const UNKNOWN_LAB: ApiError = ApiError::NotFound("no such lab");
-const UNKNOWN_STEP: ApiError = ApiError::NotFound("no such step");
-
-/// A lab named in the path, looked up in the catalog. Anything that is not
-/// a catalog id — bad UTF-8, `..%2F..`, unknown — is a 404.
-pub(crate) struct LabParam(pub(crate) Arc<LabEntry>);
-
-impl FromRequestParts<AppState> for LabParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let id = match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(id)) => id,
-            Err(e) => {
-                tracing::debug!("lab id not taken from the path: {e}");
-                return Err(UNKNOWN_LAB);
-            }
-        };
-        state.lab(&id).map(LabParam).ok_or(UNKNOWN_LAB)
-    }
-}
-
-/// A lab and one of its steps, both looked up in the catalog.
-pub(crate) struct StepParam {
-    entry: Arc<LabEntry>,
-    index: usize,
-}
-
-impl StepParam {
-    fn step(&self) -> Result<&Step, ApiError> {
-        self.entry.lab.steps.get(self.index).ok_or(UNKNOWN_STEP)
-    }
-}
-
-impl FromRequestParts<AppState> for StepParam {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Ok(Path((lab, step))) =
-            Path::<(String, String)>::from_request_parts(parts, state).await
-        else {
-            return Err(UNKNOWN_LAB);
-        };
-        let entry = state.lab(&lab).ok_or(UNKNOWN_LAB)?;
-        if !course_labs::is_valid_id(&step) {
-            return Err(UNKNOWN_STEP);
-        }
-        let index = entry
-            .lab
-            .steps
-            .iter()
-            .position(|s| s.id == step)
-            .ok_or(UNKNOWN_STEP)?;
-        Ok(StepParam { entry, index })
-    }
-}
-
-/// The sidecar's routes, behind the security guard. Serve it with
-/// [`crate::serve_on`], or mount it in another server (set the port with
-/// [`AppState::set_port`]); drive it in tests with `tower::ServiceExt::oneshot`.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/api/health", get(health))
-        .route("/api/labs", get(labs))
-        .route("/api/session", post(session))
-        .route("/api/labs/{lab}/status", get(status))
-        .route("/api/labs/{lab}/events", get(events::events))
-        .route("/api/labs/{lab}/export", post(export))
-        .route("/api/labs/{lab}/reset", post(reset))
-        .route("/api/labs/{lab}/steps/{step}/run", post(run))
-        .route("/api/labs/{lab}/steps/{step}/cancel", post(cancel))
-        .route("/api/labs/{lab}/steps/{step}/output", get(output))
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::guard,
-        ))
-        .with_state(state)
-}
+use crate::events::Subscription;
+use crate::runner::{self, ExitInfo, OutputLog};
+use crate::state::{AppState, lock};
 
 /// `POST /api/session`: 204 when the token is right (the guard answers 401
 /// otherwise). Changes nothing: pages use it to check a pasted token.
-async fn session() -> StatusCode {
+pub(super) async fn session() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn index() -> &'static str {
+pub(super) async fn index() -> &'static str {
     "course-sidecar is running. Open a lab page of the course: it talks to the API under /api/.\n"
 }
 
-async fn not_found() -> ApiError {
+pub(super) async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint")
 }
 
-async fn health() -> Json<serde_json::Value> {
+pub(super) async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
@@ -222,7 +64,7 @@ struct StepSummary<'a> {
     has_cleanup: bool,
 }
 
-async fn labs(State(state): State<AppState>) -> Json<serde_json::Value> {
+pub(super) async fn labs(State(state): State<AppState>) -> Json<serde_json::Value> {
     let labs: Vec<LabSummary<'_>> = state
         .catalog()
         .labs
@@ -292,7 +134,7 @@ struct CheckStatus<'a> {
 
 /// `GET /api/labs/{lab}/status`: answered from the cache at once; a stale
 /// cache starts one (coalesced) refresh in the background.
-async fn status(LabParam(entry): LabParam) -> Json<serde_json::Value> {
+pub(super) async fn status(LabParam(entry): LabParam) -> Json<serde_json::Value> {
     checks::refresh_soon(&entry);
     let lab = &entry.lab;
     let (results, ports_in_use, checked_at_ms) = {
@@ -342,14 +184,26 @@ async fn status(LabParam(entry): LabParam) -> Json<serde_json::Value> {
 }
 
 #[derive(Deserialize)]
-struct ExportQuery {
+pub(super) struct ExportQuery {
     #[serde(default)]
     force: bool,
 }
 
+/// `GET /api/labs/{lab}/events`: the lab's events as they happen, after a
+/// `status` event per check from the cache.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    LabParam(entry): LabParam,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let events = Subscription::open(&state, &entry)?
+        .into_stream()
+        .map(|e| Ok(Event::default().event(e.name()).data(e.data())));
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
 /// `POST /api/labs/{lab}/export[?force=true]`: copies the lab's files into
 /// `workspace/ID/`; refuses (409) to replace files unless `force`.
-async fn export(
+pub(super) async fn export(
     State(state): State<AppState>,
     LabParam(entry): LabParam,
     query: Result<Query<ExportQuery>, QueryRejection>,
@@ -373,27 +227,16 @@ async fn export(
         tracing::error!("the export task failed: {e}");
         ApiError::Internal
     })?;
-    match exported {
-        Ok(report) => {
-            tracing::info!(lab = %entry.lab.id, files = report.written.len(), "lab exported");
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({ "lab": entry.lab.id, "written": report.written })),
-            ))
-        }
-        Err(ExportError::WouldOverwrite { existing, .. }) => Err(ApiError::Conflict(format!(
-            "{} of the lab's files already exist in your copy; export with ?force=true to replace them",
-            existing.len()
-        ))),
-        Err(e) => {
-            tracing::error!(lab = %entry.lab.id, "export failed: {e}");
-            Err(ApiError::Internal)
-        }
-    }
+    let report = exported?;
+    tracing::info!(lab = %entry.lab.id, files = report.written.len(), "lab exported");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "lab": entry.lab.id, "written": report.written })),
+    ))
 }
 
 /// `POST /api/labs/{lab}/reset`: 202, then the cleanups run in the background.
-async fn reset(
+pub(super) async fn reset(
     State(state): State<AppState>,
     LabParam(entry): LabParam,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
@@ -407,7 +250,7 @@ async fn reset(
 
 /// `POST /api/labs/{lab}/steps/{step}/run`: 202, then output and exit on
 /// the event stream.
-async fn run(
+pub(super) async fn run(
     State(state): State<AppState>,
     param: StepParam,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
@@ -428,7 +271,9 @@ async fn run(
 }
 
 /// `POST /api/labs/{lab}/steps/{step}/cancel`: 202, the `exit` event follows.
-async fn cancel(param: StepParam) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub(super) async fn cancel(
+    param: StepParam,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let step = param.step()?;
     runner::cancel(&param.entry, step)?;
     Ok((
@@ -448,7 +293,7 @@ struct StepOutput<'a> {
 
 /// `GET /api/labs/{lab}/steps/{step}/output`: the output kept of the
 /// step's latest run, for a page that opens after it started.
-async fn output(param: StepParam) -> Result<Json<serde_json::Value>, ApiError> {
+pub(super) async fn output(param: StepParam) -> Result<Json<serde_json::Value>, ApiError> {
     let step = param.step()?;
     let body = {
         let steps = lock(&param.entry.steps);
