@@ -1,6 +1,6 @@
-// eslint for the course's JavaScript: the lab widget (theme/, a plain script
-// in the reader's browser) and the Node scripts and browser tests
-// (scripts/, tests/browser/). scripts/test.sh runs it:
+// eslint for the course's JavaScript: the lab widget (theme/) and course
+// serve's reload script, plain scripts in the reader's browser, and the Node
+// scripts and browser tests (scripts/, tests/browser/). scripts/test.sh runs it:
 //
 //   node .tools/node/node_modules/eslint/bin/eslint.js
 //
@@ -40,13 +40,18 @@ const bugs = {
 
 export default [
     {
-        ignores: [".tools/**", "target/**", "site/**", "book/build/**", "**/book/src/labs/**", "labs/**"],
+        // Built or installed, not written here: the tools, builds, the copy
+        // of labs.js mdbook-labs puts in book/src/labs/, and the labs' venvs
+        // (MLflow's and Streamlit's bundled JavaScript).
+        ignores: [".tools/**", "target/**", "site/**", "book/build/**", "**/book/src/labs/**", "**/.venv/**",
+            "**/node_modules/**"],
     },
     js.configs.recommended,
     {
-        // The widget: one classic <script> per page, sharing the page's
-        // global scope with mdBook's own scripts.
-        files: ["theme/**/*.js"],
+        // The widget, and course serve's live-reload script
+        // (crates/course/src/serve/reload.js): classic <script>s that share
+        // each page's global scope with mdBook's own scripts.
+        files: ["theme/**/*.js", "crates/**/*.js"],
         languageOptions: {
             ecmaVersion: "latest",
             sourceType: "script",

