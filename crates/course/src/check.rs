@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use course_labs::{Catalog, Diagnostic, TRANSCRIPTS_DIR, load_catalog, nearest_id};
 use mdbook_driver::book::BookItem;
-use mdbook_labs::{DirectiveKind, OutputProblem, find_directives, quoted_output, stale_message};
+use mdbook_labs::{DirectiveKind, Stale, Validator, find_directives};
 use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
 
@@ -56,50 +56,19 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
         }
     }
 
-    // Directives and coverage.
+    // Directives (the preprocessor's own validator) and coverage.
+    let mut validator = Validator::new(&catalog, &project.labs, &project.book, Stale::Error);
     let mut embeds: HashMap<String, Vec<String>> = HashMap::new();
     for (rel, text) in &chapters {
         let file = src.join(rel);
-        for d in find_directives(text) {
-            match &d.kind {
-                DirectiveKind::Lab(id) => {
-                    if catalog.get(id).is_some() {
-                        embeds.entry(id.clone()).or_default().push(format!(
-                            "{}:{}",
-                            file.display(),
-                            d.line
-                        ));
-                    } else if !lab_dir_exists(&project.labs, id) {
-                        problems.push(unknown_lab(&file, &d, id, &catalog));
-                    }
-                }
-                DirectiveKind::Output { lab, step, .. } => {
-                    let at = |message: String| {
-                        Diagnostic::new(&file, d.line as u64, d.column as u64, message)
-                    };
-                    match quoted_output(&catalog, &project.book, lab, step) {
-                        Ok((quoted, transcript)) => {
-                            if !transcript.is_current(quoted) {
-                                problems.push(at(stale_message(lab, step)));
-                            }
-                        }
-                        // A lab whose lab.yaml is broken is reported already.
-                        Err(OutputProblem::UnknownLab) if lab_dir_exists(&project.labs, lab) => {}
-                        Err(OutputProblem::UnknownLab) => {
-                            problems.push(unknown_lab(&file, &d, lab, &catalog))
-                        }
-                        Err(OutputProblem::Other { message, help }) => {
-                            problems.push(at(message).with_help(help))
-                        }
-                    }
-                }
-                DirectiveKind::Invalid(why) => problems.push(Diagnostic::new(
-                    &file,
-                    d.line as u64,
-                    d.column as u64,
-                    why.clone(),
-                )),
-                DirectiveKind::Escaped | DirectiveKind::Progress => {}
+        let found = find_directives(text);
+        problems.extend(validator.directives(&file, &found));
+        for d in found {
+            if let DirectiveKind::Lab(id) = d.kind
+                && catalog.get(&id).is_some()
+            {
+                let place = format!("{}:{}", file.display(), d.line);
+                embeds.entry(id).or_default().push(place);
             }
         }
     }
@@ -164,19 +133,6 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
         }
     }
     problems
-}
-
-fn unknown_lab(file: &Path, d: &mdbook_labs::Directive, id: &str, catalog: &Catalog) -> Diagnostic {
-    let diag = Diagnostic::new(
-        file,
-        d.line as u64,
-        d.column as u64,
-        format!("unknown lab `{id}`"),
-    );
-    match nearest_id(id, catalog.ids()) {
-        Some(near) => diag.with_help(format!("did you mean `{near}`?")),
-        None => diag.with_help("labs are the folders of labs/ that hold a lab.yaml"),
-    }
 }
 
 /// Transcripts (`book/transcripts/LAB/STEP.txt`) of steps that no longer

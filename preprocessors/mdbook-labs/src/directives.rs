@@ -1,6 +1,6 @@
 //! Finding `{{#lab ID}}`, `{{#lab-progress}}` and `{{#lab-output LAB STEP}}`
-//! in a chapter, the way mdBook's own `{{#include}}` works: not inside code,
-//! and `\{{#lab …}}` is an escape.
+//! in a chapter, the way mdBook's own `{{#include}}` works: not inside code
+//! (nor inside an HTML comment), and `\{{#lab …}}` is an escape.
 
 use std::ops::Range;
 
@@ -62,18 +62,16 @@ enum Name {
     Output,
 }
 
-/// Byte ranges of code, where directives stay literal: inline code, code
-/// blocks, and raw HTML `<code>` and `<pre>` elements (as a browser shows
-/// them: from the opening tag to the matching closing one, or to the end).
+/// Byte ranges where directives stay literal: inline code, code blocks,
+/// HTML comments, and raw HTML `<code>` and `<pre>` elements (as a browser
+/// shows them: from the opening tag to the matching closing one, or to the end).
 fn code_ranges(text: &str) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
-    let mut raw = RawCode::default();
+    let mut raw = RawHtml::default();
     for (event, range) in new_cmark_parser(text, &MarkdownOptions::default()).into_offset_iter() {
         match event {
             Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => ranges.push(range),
-            Event::Html(html) | Event::InlineHtml(html) => {
-                raw.scan(&html, range.start, &mut ranges);
-            }
+            Event::Html(_) | Event::InlineHtml(_) => raw.scan(text, range, &mut ranges),
             _ => {}
         }
     }
@@ -83,41 +81,61 @@ fn code_ranges(text: &str) -> Vec<Range<usize>> {
     ranges
 }
 
-/// Open raw-HTML `<code>`/`<pre>` elements, across the HTML events of a chapter.
+/// Comments and open `<code>`/`<pre>` elements, across the raw-HTML events
+/// of a chapter.
 #[derive(Default)]
-struct RawCode {
+struct RawHtml {
+    /// How many `<code>`/`<pre>` are open.
     depth: usize,
+    /// Where the outermost open one starts.
     start: Option<usize>,
+    /// The end of the last comment: an HTML block's comment runs over
+    /// several events, and its text is not markup.
+    comment_end: usize,
 }
 
-impl RawCode {
-    /// Follows the tags of one HTML event at `offset`, adding each element
-    /// that closes to `ranges`.
-    fn scan(&mut self, html: &str, offset: usize, ranges: &mut Vec<Range<usize>>) {
-        let lower = html.to_ascii_lowercase();
-        for (at, _) in lower.match_indices('<') {
-            let rest = &lower[at + 1..];
+impl RawHtml {
+    /// Follows the markup of the raw HTML at `range` of `text`, adding each
+    /// comment and each element that closes to `ranges`.
+    fn scan(&mut self, text: &str, range: Range<usize>, ranges: &mut Vec<Range<usize>>) {
+        let mut at = range.start.max(self.comment_end);
+        while let Some(rel) = text.get(at..range.end).and_then(|t| t.find('<')) {
+            let tag = at + rel;
+            at = tag + 1;
+            let rest = &text[at..];
+            if rest.starts_with("!--") {
+                // `<!-->` and `<!--->` are whole comments too; an unclosed
+                // one (an HTML block) runs to the end of the chapter.
+                let end = text[tag + 2..]
+                    .find("-->")
+                    .map_or(text.len(), |i| tag + 2 + i + 3);
+                ranges.push(tag..end);
+                self.comment_end = end;
+                at = end;
+                continue;
+            }
             let (closing, rest) = match rest.strip_prefix('/') {
                 Some(r) => (true, r),
                 None => (false, rest),
             };
             let is_code = ["code", "pre"].iter().any(|name| {
-                rest.strip_prefix(name).is_some_and(|after| {
-                    after.starts_with(['>', '/']) || after.starts_with(char::is_whitespace)
-                })
+                rest.get(..name.len())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    && rest[name.len()..]
+                        .starts_with(|c: char| c == '>' || c == '/' || c.is_whitespace())
             });
             if !is_code {
                 continue;
             }
             if !closing {
                 self.depth += 1;
-                self.start.get_or_insert(offset + at);
+                self.start.get_or_insert(tag);
             } else if self.depth > 0 {
                 self.depth -= 1;
                 if self.depth == 0
                     && let Some(start) = self.start.take()
                 {
-                    ranges.push(start..offset + at);
+                    ranges.push(start..tag);
                 }
             }
         }
@@ -315,6 +333,28 @@ mod tests {
         );
         assert_eq!(
             kinds("<div>\n\n{{#lab a}}\n\n</div>\n"),
+            vec![DirectiveKind::Lab("a".into())]
+        );
+    }
+
+    #[test]
+    fn html_comments_stay_literal() {
+        assert!(kinds("<!-- {{#lab x}} -->\n").is_empty());
+        assert!(kinds("Text <!-- {{#lab x}} --> more.").is_empty());
+        assert!(kinds("<!--\nnot yet:\n\n{{#lab x}}\n\n-->\n").is_empty());
+        assert!(kinds("<!-- never closed\n\n{{#lab x}}\n").is_empty());
+        // Markup inside a comment is not markup: no `<code>` opens there.
+        assert_eq!(
+            kinds("<!-- <code> -->\n\n{{#lab a}}\n"),
+            vec![DirectiveKind::Lab("a".into())]
+        );
+        // `<!-->` is a whole (empty) comment.
+        assert_eq!(
+            kinds("<!--> {{#lab a}}"),
+            vec![DirectiveKind::Lab("a".into())]
+        );
+        assert_eq!(
+            kinds("<!-- x --> {{#lab a}} <!-- {{#lab b}} -->"),
             vec![DirectiveKind::Lab("a".into())]
         );
     }

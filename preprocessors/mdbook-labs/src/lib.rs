@@ -19,13 +19,14 @@ mod highlight;
 mod html;
 mod output;
 mod render;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result, bail};
-use course_labs::{Catalog, Lab, Step, Transcript, TranscriptError, load_catalog, nearest_id};
+use course_labs::{Catalog, Lab, load_catalog};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use serde::Deserialize;
@@ -34,6 +35,7 @@ use sha2::{Digest, Sha256};
 pub use directives::{Cut, Directive, DirectiveKind, find_directives};
 pub use highlight::warm_up;
 pub use render::{LAB_FILE_TEMPLATE, LAB_TEMPLATE, file_page_path, zip_path};
+pub use validate::{Stale, Transcripts, Validator};
 
 /// The preprocessor's name: its table in book.toml is `[preprocessor.labs]`.
 pub const NAME: &str = "labs";
@@ -88,7 +90,9 @@ impl LabsConfig {
         dir.canonicalize().unwrap_or(dir)
     }
 
-    fn cache_dir(&self, root: &Path) -> Option<PathBuf> {
+    /// Folder of the highlighting cache for a book at `root`, or None when
+    /// book.toml turns it off (`cache-dir = ""`).
+    pub fn cache_dir(&self, root: &Path) -> Option<PathBuf> {
         match self.cache_dir.as_deref() {
             Some(p) if p.as_os_str().is_empty() => None,
             Some(p) => Some(root.join(p)),
@@ -201,57 +205,22 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     } else {
         (Catalog::default(), Vec::new())
     };
-    let mut errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
-
-    let mut embedded: BTreeMap<&str, usize> = BTreeMap::new();
-    // The transcripts that `{{#lab-output}}`s quote, read once each.
-    let mut transcripts: BTreeMap<(&str, &str), Transcript> = BTreeMap::new();
+    let mut errors = problems;
+    let mut validator = Validator::new(&catalog, &labs_dir, &ctx.root, Stale::Warn);
     for (path, ds) in &found {
-        let shown = src_dir.join(path);
-        for d in ds {
-            let place = format!("{}:{}:{}", shown.display(), d.line, d.column);
-            match &d.kind {
-                DirectiveKind::Lab(id) => match catalog.get(id) {
-                    Some(lab) => *embedded.entry(&lab.id).or_default() += 1,
-                    None => errors.push(unknown_lab(
-                        &place,
-                        id,
-                        &catalog,
-                        &labs_dir,
-                        !problems.is_empty(),
-                    )),
-                },
-                DirectiveKind::Output { lab, step, .. } => {
-                    if transcripts.contains_key(&(lab.as_str(), step.as_str())) {
-                        continue;
-                    }
-                    match quoted_output(&catalog, &ctx.root, lab, step) {
-                        Ok((quoted, transcript)) => {
-                            // Stale output still builds (the page is only
-                            // out of date); `course check` fails on it.
-                            if !transcript.is_current(quoted) {
-                                tracing::warn!("{place}: {}", stale_message(lab, step));
-                            }
-                            transcripts.insert((lab.as_str(), step.as_str()), transcript);
-                        }
-                        Err(OutputProblem::UnknownLab) => errors.push(unknown_lab(
-                            &place,
-                            lab,
-                            &catalog,
-                            &labs_dir,
-                            !problems.is_empty(),
-                        )),
-                        Err(OutputProblem::Other { message, help }) => {
-                            errors.push(format!("{place}: error: {message}\n  help: {help}"))
-                        }
-                    }
-                }
-                DirectiveKind::Invalid(why) => errors.push(format!("{place}: error: {why}")),
-                DirectiveKind::Escaped | DirectiveKind::Progress => {}
-            }
+        errors.extend(validator.directives(&src_dir.join(path), ds));
+    }
+    let transcripts = validator.into_transcripts();
+    let mut embedded: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in found.values().flatten() {
+        if let DirectiveKind::Lab(id) = &d.kind
+            && let Some(lab) = catalog.get(id)
+        {
+            *embedded.entry(&lab.id).or_default() += 1;
         }
     }
     if !errors.is_empty() {
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         bail!("{}", errors.join("\n"));
     }
     let unembedded = catalog
@@ -373,7 +342,7 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
                     block_at(&ch.content, d.range.clone(), &html)
                 }
                 DirectiveKind::Output { lab, step, cut } => {
-                    let Some(t) = transcripts.get(&(lab.as_str(), step.as_str())) else {
+                    let Some(t) = transcripts.get(&(lab.clone(), step.clone())) else {
                         continue;
                     };
                     output::in_place(
@@ -405,94 +374,6 @@ fn chapter_key(ch: &mdbook_preprocessor::book::Chapter) -> PathBuf {
         .clone()
         .or_else(|| ch.path.clone())
         .unwrap_or_default()
-}
-
-fn unknown_lab(place: &str, id: &str, catalog: &Catalog, labs_dir: &Path, broken: bool) -> String {
-    let mut msg = format!("{place}: error: unknown lab `{id}`");
-    match nearest_id(id, catalog.ids()) {
-        Some(near) => msg.push_str(&format!("\n  help: did you mean `{near}`?")),
-        None if broken => msg.push_str(
-            "\n  help: the lab may be one of those whose lab.yaml has errors (listed above)",
-        ),
-        None => msg.push_str(&format!(
-            "\n  help: labs are the folders of {} that hold a lab.yaml",
-            labs_dir.display()
-        )),
-    }
-    msg
-}
-
-/// Why a `{{#lab-output LAB STEP}}` cannot quote its step's output.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OutputProblem {
-    /// No lab has this id (each caller says so its own way).
-    UnknownLab,
-    /// Anything else: what is wrong, and how to fix it.
-    Other {
-        /// What is wrong, in one sentence.
-        message: String,
-        /// How to fix it.
-        help: String,
-    },
-}
-
-/// The step a `{{#lab-output LAB STEP}}` quotes, and its transcript read
-/// from the book at `book_root`. Whether the transcript is current is the
-/// caller's to ask ([`Transcript::is_current`]).
-pub fn quoted_output<'c>(
-    catalog: &'c Catalog,
-    book_root: &Path,
-    lab: &str,
-    step: &str,
-) -> Result<(&'c Step, Transcript), OutputProblem> {
-    let the_lab = catalog.get(lab).ok_or(OutputProblem::UnknownLab)?;
-    let Some(quoted) = the_lab.steps.iter().find(|s| s.id == step) else {
-        let ids = the_lab.steps.iter().map(|s| s.id.as_str());
-        let help = match nearest_id(step, ids.clone()) {
-            Some(near) => format!("did you mean `{near}`?"),
-            None => format!(
-                "the steps of lab `{lab}` are: {}",
-                ids.collect::<Vec<_>>().join(", ")
-            ),
-        };
-        return Err(OutputProblem::Other {
-            message: format!("unknown step `{step}` of lab `{lab}`"),
-            help,
-        });
-    };
-    if quoted.run.is_none() {
-        return Err(OutputProblem::Other {
-            message: format!("step `{step}` of lab `{lab}` runs no command: it has no output"),
-            help: "quote a step that has a `run`".to_owned(),
-        });
-    }
-    let record = format!("run `course lab follow {lab} --record`");
-    match Transcript::load(book_root, lab, step) {
-        Ok(t) => Ok((quoted, t)),
-        Err(TranscriptError::Missing(path)) => Err(OutputProblem::Other {
-            message: format!(
-                "no transcript of {lab} {step}: {} does not exist",
-                path.display()
-            ),
-            help: format!("{record}; it records the output of every step that passes"),
-        }),
-        Err(e @ TranscriptError::BadHeader(_)) => Err(OutputProblem::Other {
-            message: e.to_string(),
-            help: record,
-        }),
-        Err(e) => Err(OutputProblem::Other {
-            message: format!("cannot read the transcript of {lab} {step}: {e}"),
-            help: record,
-        }),
-    }
-}
-
-/// What `course check` says of a transcript recorded from an older `run`
-/// of its step (a build only warns).
-pub fn stale_message(lab: &str, step: &str) -> String {
-    format!(
-        "the transcript of {lab} {step} was recorded from an older `run` of the step; run `course lab follow {lab} --record`"
-    )
 }
 
 /// HTML placed where a directive was, on lines of its own so that markdown

@@ -428,6 +428,21 @@ fn unknown_lab_names_the_place_and_the_nearest_id() {
 }
 
 #[test]
+fn a_directive_in_an_html_comment_is_text() {
+    let tmp = copy_fixture();
+    let chapter = tmp.path().join("book/src/plain.md");
+    let comment = "<!-- Not yet: {{#lab nope}} and {{#lab demo}} -->\n\n\
+                   Inline <!-- {{#lab-output demo install}} --> too.\n";
+    let text = std::fs::read_to_string(&chapter).expect("read") + "\n" + comment;
+    std::fs::write(&chapter, text).expect("write");
+    // An unknown lab in a comment fails nothing, and nothing is expanded.
+    let (before, after) =
+        expanded_chapter(&tmp.path().join("book"), "Plain chapter").expect("expand");
+    assert!(after.ends_with(comment), "{after}");
+    assert_eq!(before.replace("\\{{#lab", "{{#lab"), after);
+}
+
+#[test]
 fn links_and_assets_resolve_under_a_sub_path() {
     let tmp = copy_fixture();
     let site = tmp.path().join("site");
