@@ -1,4 +1,5 @@
-//! Where the parts of the course are on disk.
+//! Where the parts of the course are on disk: every folder is resolved once
+//! from book.toml here, and the rest of the crate asks [`Project`].
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,14 @@ use mdbook_labs::LabsConfig;
 pub struct Project {
     /// The book root (holds book.toml).
     pub book: PathBuf,
+    /// The chapters' folder, as book.toml's `[book] src` says.
+    pub src: PathBuf,
+    /// Where `course build` writes the site, as `[build] build-dir` says.
+    pub build: PathBuf,
+    /// mdBook's own theme overrides, as `[output.html] theme` says.
+    pub html_theme: PathBuf,
+    /// The recorded outputs of lab steps that `{{#lab-output}}` quotes.
+    pub transcripts: PathBuf,
     /// The labs folder, as book.toml's `[preprocessor.labs]` says.
     pub labs: PathBuf,
     /// The project root (the book's parent).
@@ -64,7 +73,12 @@ impl Project {
         let labs = labs_cfg.labs_dir(&book);
         let templates = labs_cfg.templates_dir(&book);
         let theme = labs_cfg.theme_dir(&book);
+        let html_theme = config.html_config().unwrap_or_default().theme_dir(&book);
         Ok(Project {
+            src: book.join(&config.book.src),
+            build: book.join(&config.build.build_dir),
+            html_theme,
+            transcripts: book.join(course_labs::TRANSCRIPTS_DIR),
             book,
             labs,
             root,

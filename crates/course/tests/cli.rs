@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use course::build::ServeBuild;
 use course::project::Project;
+use course::serve::ServeBuild;
 use futures_util::StreamExt;
 
 fn fixture() -> PathBuf {
@@ -636,7 +636,7 @@ fn site_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 fn full_build(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let site = dir.path().join("site");
-    course::build::build_for_serve(&project(root), &site, ServeBuild::Full, None)
+    course::serve::build_for_serve(&project(root), &site, ServeBuild::Full, None)
         .expect("full build");
     site_files(&site)
 }
