@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
-use serde_saphyr::Spanned;
 use walkdir::WalkDir;
 
 use crate::conventions::{is_contained, is_ignored_dir};
@@ -42,7 +41,7 @@ pub(crate) fn resolve_files(
     manifest: &Path,
     dir: &Path,
     specs: &[FileSpec],
-    ignore: &[Spanned<String>],
+    ignore: &[(String, (u64, u64))],
 ) -> Result<Vec<LabFile>, Vec<Diagnostic>> {
     let mut problems = Vec::new();
     let at = |l: u64, c: u64, m: String| Diagnostic::new(manifest, l, c, m);
@@ -54,28 +53,28 @@ pub(crate) fn resolve_files(
     }
 
     let mut ignore_set = GlobSetBuilder::new();
-    for pat in ignore {
-        let (l, c) = (pat.referenced.line(), pat.referenced.column());
-        if !is_contained(pat.value.trim_end_matches('/')) && !pat.value.starts_with("**") {
+    for (pat, (l, c)) in ignore {
+        let (l, c) = (*l, *c);
+        if !is_contained(pat.trim_end_matches('/')) && !pat.starts_with("**") {
             problems.push(at(
                 l,
                 c,
-                format!("the ignore pattern `{}` leaves the lab folder", pat.value),
+                format!("the ignore pattern `{}` leaves the lab folder", pat),
             ));
             continue;
         }
-        match glob(pat.value.trim_end_matches('/')) {
+        match glob(pat.trim_end_matches('/')) {
             Ok(g) => {
                 ignore_set.add(g);
                 // `dir` or `dir/` also ignores everything below it.
-                if let Ok(g) = glob(&format!("{}/**", pat.value.trim_end_matches('/'))) {
+                if let Ok(g) = glob(&format!("{}/**", pat.trim_end_matches('/'))) {
                     ignore_set.add(g);
                 }
             }
             Err(e) => problems.push(at(
                 l,
                 c,
-                format!("bad ignore pattern `{}`: {}", pat.value, e.kind()),
+                format!("bad ignore pattern `{}`: {}", pat, e.kind()),
             )),
         }
     }

@@ -499,3 +499,134 @@ fn a_file_may_be_listed_by_its_bare_path() {
     assert!(msg.contains("lab.yaml:8:"), "{msg}");
     assert!(msg.contains("missing.py"), "{msg}");
 }
+
+/// Three different mistakes in one lab.yaml are three diagnostics from one
+/// run, each at its line and each with a help line that names the fix.
+#[test]
+fn three_mistakes_are_reported_in_one_run() {
+    let m = GOOD
+        .replace("title: Demo", "titel: Demo")
+        .replace("minutes: 10", "minutes: \"10\"")
+        .replace("kind: file", "kind: fiel");
+    let errs = errors(&m, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 3, "{text:#?}");
+    let lines: Vec<u64> = errs.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [2, 5, 13], "{text:#?}");
+    assert!(
+        text[0].contains("lab.yaml:2:1: error: unknown field `titel`"),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[0].ends_with("help: did you mean `title`?"),
+        "{}",
+        text[0]
+    );
+    assert!(
+        text[1].contains("lab.yaml:5:10: error: `minutes` must be a whole number"),
+        "{}",
+        text[1]
+    );
+    assert!(
+        text[1].ends_with("help: write the number without quotes: `minutes: 10`"),
+        "{}",
+        text[1]
+    );
+    assert!(text[2].contains("lab.yaml:13:13: error: unknown check kind `fiel`, expected one of http, tcp, file, command"), "{}", text[2]);
+    assert!(
+        text[2].ends_with("help: did you mean `file`?"),
+        "{}",
+        text[2]
+    );
+}
+
+/// Mistakes of every layer come together: shape (a wrong type, a repeated
+/// field), values (module, step id, need) and the disk (a missing file).
+#[test]
+fn shape_value_and_file_problems_come_together() {
+    let m = GOOD
+        .replace("module: 3", "module: third")
+        .replace(
+            "  - path: app.py",
+            "  - path: app.py\n    show: maybe\n  - missing.py",
+        )
+        .replace(
+            "  - id: one",
+            "  - id: One\n    needs: [dockr]\n    rerunnable: true\n    rerunnable: false",
+        );
+    let errs = errors(&m, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    for (line, needle, help) in [
+        (
+            3,
+            "`module` is not a module number from 0 to 99",
+            "e.g. `module: 3`",
+        ),
+        (
+            8,
+            "`show` must be true or false, found the text \"maybe\"",
+            "`show: true` or `show: false`",
+        ),
+        (
+            9,
+            "`missing.py` does not exist",
+            "create the file, fix the path, or remove the entry",
+        ),
+        (11, "`One` is not a valid step id", "lowercase letters"),
+        (12, "unknown need `dockr`", "did you mean `docker`?"),
+        (
+            14,
+            "field `rerunnable` is given twice (first on line 13)",
+            "keep one of them",
+        ),
+    ] {
+        assert!(
+            errs.iter().any(|d| d.line == line
+                && d.message.contains(needle)
+                && d.help.as_deref().is_some_and(|h| h.contains(help))),
+            "no line {line} `{needle}` with help `{help}` in {text:#?}"
+        );
+    }
+    assert_eq!(errs.len(), 6, "{text:#?}");
+}
+
+/// Every diagnostic a broken manifest gets carries a help line, and they
+/// come in the order of the file.
+#[test]
+fn every_problem_has_a_help_line_and_they_are_in_file_order() {
+    let m = "id: Demo\ntitle: ''\nmodule: 120\nsummary: [a]\nminutes: 0\nports:\n  - port: 0\n    service: api\n  - 8000\nruns_with: [Other]\nfiles: app.py\nsteps:\n  - id: a\n    title: A\n    service: true\n    timeout: 99999\n    check: {kind: tcp, host: example.com, port: 80}\n";
+    let errs = errors(m, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert!(errs.len() >= 11, "{text:#?}");
+    assert!(errs.iter().all(|d| d.help.is_some()), "{text:#?}");
+    assert!(
+        errs.windows(2)
+            .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column)),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(
+            |t| t.contains("`files` must be a list, found the text \"app.py\"")
+                && t.contains("`files: [app.py]`")
+        ),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("a port must be a mapping of fields, found the number 8000")),
+        "{text:#?}"
+    );
+}
+
+/// `files: [- app.py]` mixes the two list syntaxes: the YAML error says how
+/// to write it.
+#[test]
+fn a_dash_inside_brackets_is_explained() {
+    let msg = one(&GOOD.replace("files:\n  - path: app.py", "files: [- app.py]"));
+    assert!(msg.contains("lab.yaml:6:"), "{msg}");
+    assert!(
+        msg.contains("help: inside `[ ]` write the entries without `-`"),
+        "{msg}"
+    );
+}

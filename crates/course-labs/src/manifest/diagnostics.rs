@@ -1,27 +1,26 @@
-//! serde-saphyr's errors as diagnostics.
+//! serde-saphyr's errors (YAML that is not well-formed) as diagnostics.
 
 use std::path::Path;
 
 use crate::diag::Diagnostic;
 
+/// A YAML error that stops reading (the file is not well-formed YAML), with
+/// its place and the likely fix.
 pub(super) fn yaml_diagnostic(manifest: &Path, e: &serde_saphyr::Error) -> Diagnostic {
     let (line, col) = e
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
-    // The only enum in the schema is a check's kind.
-    let message = plain_message(e).replace("unknown variant", "unknown check kind");
-    let mut d = Diagnostic::new(manifest, line, col, message.clone());
-    if message.contains("unknown check kind") {
-        d = d.with_help("a check's `kind` is one of: http, tcp, file, command");
-    } else if message.contains("unknown field") {
-        d = d.with_help("check the spelling against the lab manifest reference in the README");
-    } else if message.contains("missing field") {
-        d = d.with_help(
-            "add the field; the README's lab manifest reference lists what each part needs",
-        );
-    }
-    d
+    let message = plain_message(e);
+    let help = if message.contains("\"-\" is only valid inside a block") {
+        // `files: [- app.py]`: list syntax of both kinds at once.
+        "inside `[ ]` write the entries without `-` (`files: [app.py, notes.md]`), or put each on its own `- app.py` line"
+    } else if message.contains("duplicate") {
+        "keep one of them"
+    } else {
+        "check the indentation and the quoting here: a value with `: `, ` #`, `[` or `{` in it needs quotes"
+    };
+    Diagnostic::new(manifest, line, col, message).with_help(help)
 }
 
 /// serde-saphyr's Display draws a source snippet; we want one line, since the

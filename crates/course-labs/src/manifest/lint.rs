@@ -1,13 +1,7 @@
 //! What a step's or a check's shell command must not do: stop processes by
 //! name, or (in a check) change what it observes.
 
-use std::path::Path;
-
-use serde_saphyr::Spanned;
-
-use crate::diag::Diagnostic;
-
-use super::pos;
+use super::tree::{At, Reader};
 
 /// Words that stop processes by name: they match other labs' and other
 /// people's processes, and `pkill -f` even the shell that runs it.
@@ -280,18 +274,13 @@ fn verb_after_flags<'a>(args: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Reports commands that stop processes by pattern.
-pub(super) fn lint_command(
-    manifest: &Path,
-    cmd: &Spanned<String>,
-    field: &str,
-    problems: &mut Vec<Diagnostic>,
-) {
-    let (line, col) = pos(cmd);
+pub(super) fn lint_command(r: &mut Reader<'_>, cmd: &At<String>, field: &str) {
     for word in KILL_BY_PATTERN {
         if has_word(&cmd.value, word) {
-            problems.push(
-                Diagnostic::new(manifest, line, col, format!("the `{field}` command uses `{word}`, which stops processes by name"))
-                    .with_help("a reset stops the process groups the sidecar started itself: drop the command for a service, or name what the step made (`docker compose down`, a container the lab labels)"),
+            r.problem(
+                cmd.at,
+                format!("the `{field}` command uses `{word}`, which stops processes by name"),
+                "a reset stops the process groups the sidecar started itself: drop the command for a service, or name what the step made (`docker compose down`, a container the lab labels)",
             );
         }
     }
