@@ -3,8 +3,9 @@
 //! without directives untouched, links that resolve under a sub-path, step
 //! output quoted from the book's transcripts.
 //!
-//! The lab page's `<main>` is compared with `tests/snapshots/lab.html`; after
-//! an intended change, re-bless it with `BLESS=1 cargo test -p mdbook-labs`.
+//! The lab page's `<main>` is an insta snapshot,
+//! `tests/snapshots/book__lab_page.snap`; tests/README.md says how to review
+//! a change.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -93,22 +94,34 @@ fn without_asset_hashes(html: &str) -> String {
     out
 }
 
+/// In CI a snapshot is compared, never written. insta's default
+/// (`INSTA_UPDATE` unset or `auto`) writes nothing when `CI` is set and fails
+/// on a missing or changed snapshot; these variables would make it write or
+/// pass, so CI refuses them.
+fn snapshots_are_read_only_in_ci() {
+    if std::env::var("CI").as_deref() != Ok("true") {
+        return;
+    }
+    for (var, allowed) in [
+        ("INSTA_UPDATE", &["", "auto", "no"][..]),
+        ("INSTA_FORCE_PASS", &["", "0"][..]),
+    ] {
+        let value = std::env::var(var).unwrap_or_default();
+        assert!(
+            allowed.contains(&value.as_str()),
+            "{var}={value} would let CI write or skip a snapshot: unset it"
+        );
+    }
+}
+
 #[test]
 fn lab_page_matches_the_snapshot() {
+    snapshots_are_read_only_in_ci();
     let tmp = copy_fixture();
     let site = tmp.path().join("site");
     build_in_process(&tmp.path().join("book"), &site);
     let actual = without_asset_hashes(&main_of(&site.join("part/lab.html")));
-    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/lab.html");
-    if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&snapshot, &actual).expect("bless");
-    }
-    let expected = std::fs::read_to_string(&snapshot).expect("snapshot missing: run with BLESS=1");
-    assert!(
-        actual == expected,
-        "lab page differs from {}; re-bless with BLESS=1 if intended",
-        snapshot.display()
-    );
+    insta::assert_snapshot!("lab_page", actual);
 }
 
 #[test]
