@@ -8,7 +8,7 @@
   // out of the address bar.
   var match = /^#course-token=([^&]+)$/.exec(location.hash);
   if (match) {
-    try { localStorage.setItem("course-sidecar-token", decodeURIComponent(match[1])); } catch (e) { /* storage off */ }
+    try { localStorage.setItem("course-sidecar-token", decodeURIComponent(match[1])); } catch { /* storage off */ }
     history.replaceState(null, "", location.pathname + location.search);
   }
   var banner = null;
