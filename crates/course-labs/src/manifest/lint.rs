@@ -129,114 +129,131 @@ const ACTING_SUBCOMMANDS: [(&str, &[&str]); 6] = [
 /// sending data or load, starting or stopping things, looping.
 pub(crate) fn acts(command: &str) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
-    let mut push = |what: String, why: &'static str| {
-        if !out.iter().any(|(w, _)| *w == what) {
-            out.push((what, why));
-        }
-    };
     // Simple commands: split at pipes, lists, substitutions and new lines.
-    let simple = command.split(['|', ';', '&', '\n', '(', ')', '`']);
-    for part in simple {
+    for part in command.split(['|', ';', '&', '\n', '(', ')', '`']) {
         let words: Vec<&str> = part.split_whitespace().collect();
-        // Skip `!`, `VAR=value`, `command`, `exec` and `sudo` in front.
-        let mut at = 0;
-        while let Some(w) = words.get(at) {
-            if *w == "!" || *w == "sudo" || (w.contains('=') && !w.starts_with('-')) {
-                at += 1;
-            } else {
-                break;
-            }
-        }
+        // Skip `!`, `VAR=value` and `sudo` in front.
+        let at = words
+            .iter()
+            .position(|w| !(*w == "!" || *w == "sudo" || (w.contains('=') && !w.starts_with('-'))))
+            .unwrap_or(words.len());
         let Some(&program) = words.get(at) else {
             continue;
         };
         let program = program.rsplit('/').next().unwrap_or(program);
-        let args = &words[at + 1..];
-        if matches!(program, "for" | "while" | "until") {
-            push(
-                program.to_owned(),
-                "a loop repeats what it does; a check runs once and looks",
-            );
-        } else if WRITERS.contains(&program) && !(program == "kill" && args.first() == Some(&"-0"))
-        {
-            push(program.to_owned(), "it changes files or processes");
-        } else if program == "curl" {
-            let method = args
-                .iter()
-                .position(|a| *a == "-X" || *a == "--request")
-                .and_then(|i| args.get(i + 1))
-                .map(|m| {
-                    m.trim_matches(|c| c == '\'' || c == '"')
-                        .to_ascii_uppercase()
-                });
-            let sends = args.iter().any(|a| {
-                ["-d", "-F", "-T", "--form", "--upload-file", "--json"].contains(a)
-                    || a.starts_with("--data")
-            });
-            let writes = args
-                .iter()
-                .position(|a| *a == "-o" || *a == "--output")
-                .and_then(|i| args.get(i + 1))
-                .is_some_and(|f| *f != "/dev/null");
-            if method.as_deref().is_some_and(|m| m != "GET" && m != "HEAD") || sends {
-                push(
-                    "curl".to_owned(),
-                    "it sends data; an http check with a read-only URL observes",
-                );
-            } else if writes {
-                push("curl -o".to_owned(), "it writes a file");
-            }
-        } else if program == "wget"
-            && !args
-                .iter()
-                .any(|a| *a == "--spider" || *a == "-O-" || *a == "-qO-")
-        {
-            push(
-                "wget".to_owned(),
-                "it writes a file; use an http check or `curl -fsS`",
-            );
-        } else if let Some((_, subs)) = ACTING_SUBCOMMANDS.iter().find(|(p, _)| *p == program) {
-            // The first words that are not options: `docker compose up`.
-            let plain: Vec<&str> = args
-                .iter()
-                .filter(|a| !a.starts_with('-') || **a == "-i")
-                .copied()
-                .take(3)
-                .collect();
-            for sub in *subs {
-                let sub_words: Vec<&str> = sub.split(' ').collect();
-                let matches = if program == "sed" {
-                    args.iter().any(|a| a.starts_with("-i"))
-                } else if program == "kubectl" || program == "helm" {
-                    // Global flags with values (`--context kind-wine`) come first.
-                    verb_after_flags(args).starts_with(&sub_words)
-                } else {
-                    plain.starts_with(&sub_words)
-                };
-                if matches {
-                    push(format!("{program} {sub}"), "it changes what the lab runs");
-                    break;
-                }
+        let found = program_acts(program, &words[at + 1..])
+            .into_iter()
+            .chain(redirects(&words));
+        for (what, why) in found {
+            if !out.iter().any(|(w, _)| *w == what) {
+                out.push((what, why));
             }
         }
-        // Output redirected to a file.
-        for (i, w) in words.iter().enumerate() {
-            let target = if let Some(t) = w.strip_prefix(">>").or_else(|| {
-                w.trim_start_matches(|c: char| c.is_ascii_digit())
-                    .strip_prefix('>')
-            }) {
-                if t.is_empty() {
-                    words.get(i + 1).copied().unwrap_or("")
-                } else {
-                    t
-                }
+    }
+    out
+}
+
+/// What running `program` with `args` changes, if anything.
+fn program_acts(program: &str, args: &[&str]) -> Option<(String, &'static str)> {
+    if matches!(program, "for" | "while" | "until") {
+        return Some((
+            program.to_owned(),
+            "a loop repeats what it does; a check runs once and looks",
+        ));
+    }
+    if WRITERS.contains(&program) && !(program == "kill" && args.first() == Some(&"-0")) {
+        return Some((program.to_owned(), "it changes files or processes"));
+    }
+    match program {
+        "curl" => curl_acts(args),
+        "wget"
+            if !args
+                .iter()
+                .any(|a| *a == "--spider" || *a == "-O-" || *a == "-qO-") =>
+        {
+            Some((
+                "wget".to_owned(),
+                "it writes a file; use an http check or `curl -fsS`",
+            ))
+        }
+        _ => subcommand_acts(program, args),
+    }
+}
+
+/// A curl that sends data, uses a writing method, or saves to a file.
+fn curl_acts(args: &[&str]) -> Option<(String, &'static str)> {
+    let method = args
+        .iter()
+        .position(|a| *a == "-X" || *a == "--request")
+        .and_then(|i| args.get(i + 1))
+        .map(|m| {
+            m.trim_matches(|c| c == '\'' || c == '"')
+                .to_ascii_uppercase()
+        });
+    let sends = args.iter().any(|a| {
+        ["-d", "-F", "-T", "--form", "--upload-file", "--json"].contains(a)
+            || a.starts_with("--data")
+    });
+    let writes = args
+        .iter()
+        .position(|a| *a == "-o" || *a == "--output")
+        .and_then(|i| args.get(i + 1))
+        .is_some_and(|f| *f != "/dev/null");
+    if method.as_deref().is_some_and(|m| m != "GET" && m != "HEAD") || sends {
+        Some((
+            "curl".to_owned(),
+            "it sends data; an http check with a read-only URL observes",
+        ))
+    } else if writes {
+        Some(("curl -o".to_owned(), "it writes a file"))
+    } else {
+        None
+    }
+}
+
+/// `docker compose up`, `kubectl scale`, `sed -i`…: a subcommand that acts.
+fn subcommand_acts(program: &str, args: &[&str]) -> Option<(String, &'static str)> {
+    let (_, subs) = ACTING_SUBCOMMANDS.iter().find(|(p, _)| *p == program)?;
+    // The first words that are not options: `docker compose up`.
+    let plain: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with('-') || **a == "-i")
+        .copied()
+        .take(3)
+        .collect();
+    subs.iter()
+        .find(|sub| {
+            let sub_words: Vec<&str> = sub.split(' ').collect();
+            if program == "sed" {
+                args.iter().any(|a| a.starts_with("-i"))
+            } else if program == "kubectl" || program == "helm" {
+                // Global flags with values (`--context kind-wine`) come first.
+                verb_after_flags(args).starts_with(&sub_words)
             } else {
-                continue;
-            };
-            let target = target.trim_start_matches('>');
-            if !(target == "/dev/null" || target.starts_with('&') || target.is_empty()) {
-                push(format!("> {target}"), "it writes a file");
+                plain.starts_with(&sub_words)
             }
+        })
+        .map(|sub| (format!("{program} {sub}"), "it changes what the lab runs"))
+}
+
+/// Output redirected to a file (not `/dev/null`, not another descriptor).
+fn redirects(words: &[&str]) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        let Some(t) = w.strip_prefix(">>").or_else(|| {
+            w.trim_start_matches(|c: char| c.is_ascii_digit())
+                .strip_prefix('>')
+        }) else {
+            continue;
+        };
+        let target = if t.is_empty() {
+            words.get(i + 1).copied().unwrap_or("")
+        } else {
+            t
+        };
+        let target = target.trim_start_matches('>');
+        if !(target == "/dev/null" || target.starts_with('&') || target.is_empty()) {
+            out.push((format!("> {target}"), "it writes a file"));
         }
     }
     out

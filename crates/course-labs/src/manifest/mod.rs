@@ -106,6 +106,13 @@ fn build(r: &mut Reader<'_>, raw: RawLab, manifest: &Path, dir: &Path) -> Lab {
     let header = validate::header(r, &raw, folder);
     let ignore: Vec<(String, (u64, u64))> =
         raw.ignore.into_iter().map(|i| (i.value, i.at)).collect();
+    if let Some(at) = raw.files_empty_at {
+        r.problem(
+            at,
+            "`files` is empty".into(),
+            "list the files a learner sees and copies",
+        );
+    }
     let files = match resolve_files(manifest, dir, &raw.files, &ignore) {
         Ok(files) => files,
         Err(errs) => {

@@ -110,6 +110,8 @@ pub(super) struct RawLab {
     pub(super) ports: Vec<RawPort>,
     pub(super) runs_with: Vec<At<String>>,
     pub(super) files: Vec<FileSpec>,
+    /// Where `files:` is, if it is an empty list.
+    pub(super) files_empty_at: Option<(u64, u64)>,
     pub(super) ignore: Vec<At<String>>,
     pub(super) steps: Vec<RawStep>,
 }
@@ -233,6 +235,10 @@ pub(super) fn read_lab(r: &mut Reader<'_>, root: &Node) -> Option<RawLab> {
         ports,
         runs_with: r.texts(&f, "runs_with"),
         files,
+        files_empty_at: f
+            .get("files")
+            .filter(|n| matches!(&n.value, Value::Seq(items) if items.is_empty()))
+            .map(|n| n.at),
         ignore: r.texts(&f, "ignore"),
         steps,
     })
