@@ -18,20 +18,8 @@ pub fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Logs to stderr, filtered by `COURSE_LOG` (default: warnings and our info).
+/// Logs to stderr, filtered by `COURSE_LOG` (default: warnings and our
+/// info), through the setup the preprocessor shares.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,course=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // Timestamps only when asked for more than the default (they help to see
-    // where a build spends its time).
-    let _ = if std::env::var_os("COURSE_LOG").is_some() {
-        builder
-            .with_timer(tracing_subscriber::fmt::time::uptime())
-            .try_init()
-    } else {
-        builder.without_time().try_init()
-    };
+    mdbook_labs::logging::init("warn,course=info");
 }

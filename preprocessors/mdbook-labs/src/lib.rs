@@ -19,6 +19,7 @@ mod directives;
 mod expand;
 mod highlight;
 mod html;
+pub mod logging;
 mod output;
 mod render;
 mod site;
@@ -102,15 +103,4 @@ impl Preprocessor for LabsPreprocessor {
         }
         Ok(expanded.book)
     }
-}
-
-/// Logs to stderr only (stdout carries the book), filtered by `COURSE_LOG`.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COURSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
 }

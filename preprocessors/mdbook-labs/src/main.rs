@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 fn main() -> ExitCode {
-    mdbook_labs::init_logging();
+    mdbook_labs::logging::init("warn");
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("supports") {
         // Every renderer gets the embed; non-HTML renderers see HTML blocks.
