@@ -2,8 +2,9 @@
 //! address, `Connection: close`, the response read whole (bounded). Small
 //! enough to read in one sitting, and it can reach nothing but this machine.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 
+use course_labs::conventions::{loopback_addrs, split_authority};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -29,8 +30,9 @@ pub(crate) struct Response {
     pub(crate) body: Vec<u8>,
 }
 
-/// Parses `http://HOST[:PORT][/PATH][?QUERY]` where HOST is `127.0.0.1`,
-/// `localhost` or `[::1]`. Anything else is refused: a manifest is checked
+/// Parses `http://HOST[:PORT][/PATH][?QUERY]` where HOST is a loopback host
+/// of the workspace's one list (`127.0.0.1`, `localhost`, `[::1]`, see
+/// `course_labs::conventions`). Anything else is refused: a manifest is checked
 /// when it loads, and this check keeps the client safe on its own.
 pub(crate) fn parse_url(url: &str) -> Result<Target, String> {
     let rest = url
@@ -38,24 +40,10 @@ pub(crate) fn parse_url(url: &str) -> Result<Target, String> {
         .ok_or_else(|| format!("`{url}` is not an http:// URL"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
-    let (name, port) = match authority.rsplit_once(':') {
-        Some((name, port)) if !name.is_empty() && !name.ends_with(':') => {
-            let port: u16 = port
-                .parse()
-                .map_err(|_| format!("`{port}` is not a port"))?;
-            (name, port)
-        }
-        _ => (authority, 80),
-    };
-    let ips: Vec<IpAddr> = if name.eq_ignore_ascii_case("localhost") {
-        vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]
-    } else if name == "127.0.0.1" {
-        vec![Ipv4Addr::LOCALHOST.into()]
-    } else if name == "[::1]" {
-        vec![Ipv6Addr::LOCALHOST.into()]
-    } else {
-        return Err(format!("`{authority}` is not a loopback address"));
-    };
+    let (name, port) = split_authority(authority)
+        .ok_or_else(|| format!("`{authority}` is not a host and a port"))?;
+    let ips =
+        loopback_addrs(name).ok_or_else(|| format!("`{authority}` is not a loopback address"))?;
     let tail = tail.split('#').next().unwrap_or_default();
     let path = match tail.chars().next() {
         None => "/".to_owned(),
@@ -68,8 +56,8 @@ pub(crate) fn parse_url(url: &str) -> Result<Target, String> {
     Ok(Target {
         host: authority.to_owned(),
         addrs: ips
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, port))
+            .iter()
+            .map(|&ip| SocketAddr::new(ip, port.unwrap_or(80)))
             .collect(),
         path,
     })

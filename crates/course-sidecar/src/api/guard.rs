@@ -11,6 +11,7 @@ use axum::http::header::{
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use course_labs::conventions::{LOOPBACK_HOSTS, is_loopback_host, split_authority};
 use futures_util::StreamExt;
 
 use super::ApiError;
@@ -102,16 +103,12 @@ fn host_allowed(headers: &HeaderMap, uri: &Uri, port: u16) -> bool {
             .is_none_or(|a| is_loopback_authority(a.as_str(), port))
 }
 
+/// `HOST:PORT` with a loopback host of the workspace's one list (any case
+/// for `localhost`) and exactly this (known) port.
 fn is_loopback_authority(authority: &str, port: u16) -> bool {
-    let Some((name, p)) = authority.rsplit_once(':') else {
-        return false;
-    };
-    let name_ok = name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "[::1]";
     port != 0
-        && name_ok
-        && !p.is_empty()
-        && p.bytes().all(|b| b.is_ascii_digit())
-        && p.parse::<u16>() == Ok(port)
+        && split_authority(authority)
+            .is_some_and(|(host, p)| p == Some(port) && is_loopback_host(host))
 }
 
 /// Exact match against the allowlist or the sidecar's own origins (a page
@@ -123,7 +120,7 @@ fn origin_allowed(state: &AppState, origin: &HeaderValue) -> bool {
     let port = state.port();
     state.shared.origins.iter().any(|o| o == origin)
         || (port != 0
-            && ["127.0.0.1", "localhost", "[::1]"]
+            && LOOPBACK_HOSTS
                 .iter()
                 .any(|h| origin == format!("http://{h}:{port}")))
 }

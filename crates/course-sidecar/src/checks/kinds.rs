@@ -1,10 +1,11 @@
 //! Running one check of each kind, each bounded by its timeout and reaching
 //! this machine only.
 
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::{Component, Path};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
+use course_labs::conventions::{is_contained, loopback_addrs};
 use course_labs::{Check, CheckSpec, Version};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -107,18 +108,12 @@ async fn http_check(
 }
 
 async fn tcp_check(host: &str, port: u16) -> Result<(), String> {
-    let ips: Vec<SocketAddr> = match host {
-        "127.0.0.1" => vec![(Ipv4Addr::LOCALHOST, port).into()],
-        "::1" | "[::1]" => vec![(Ipv6Addr::LOCALHOST, port).into()],
-        h if h.eq_ignore_ascii_case("localhost") => vec![
-            (Ipv4Addr::LOCALHOST, port).into(),
-            (Ipv6Addr::LOCALHOST, port).into(),
-        ],
-        _ => return Err(format!("`{host}` is not a loopback host")),
+    let Some(ips) = loopback_addrs(host) else {
+        return Err(format!("`{host}` is not a loopback host"));
     };
     let mut last = String::new();
-    for addr in ips {
-        match TcpStream::connect(addr).await {
+    for &ip in ips {
+        match TcpStream::connect(SocketAddr::new(ip, port)).await {
             Ok(_) => return Ok(()),
             Err(e) => last = e.to_string(),
         }
@@ -130,7 +125,7 @@ async fn file_check(path: &str, contains: Option<&str>, dir: &Path) -> Result<()
     if !dir.is_dir() {
         return Err(not_exported());
     }
-    if !stays_inside(path) {
+    if !is_contained(path) {
         return Err(format!("the path `{path}` leaves the lab folder"));
     }
     let full = dir.join(path);
@@ -153,16 +148,6 @@ async fn file_check(path: &str, contains: Option<&str>, dir: &Path) -> Result<()
     } else {
         Err(format!("{path} does not contain “{text}”"))
     }
-}
-
-/// A relative path with no `..`, root or drive: the manifest was checked on
-/// load, and this keeps the check safe on its own.
-fn stays_inside(path: &str) -> bool {
-    !path.is_empty()
-        && !path.contains(['\\', '\0'])
-        && Path::new(path)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
 async fn command_check(
@@ -238,12 +223,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn paths_stay_inside() {
-        assert!(stays_inside("a/b.txt"));
-        assert!(stays_inside("./a"));
-        for bad in ["", "../a", "a/../../b", "/etc/passwd", "a\\b", "a\0b"] {
-            assert!(!stays_inside(bad), "{bad:?}");
+    #[tokio::test]
+    async fn paths_stay_inside() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        std::fs::write(tmp.path().join("app.py"), "print('hi')\n").expect("write");
+        let file = |path: &str| {
+            check(CheckSpec::File {
+                path: path.into(),
+                contains: None,
+            })
+        };
+        for ok in ["app.py", "./app.py"] {
+            assert!(run_check(&file(ok), tmp.path()).await.0, "{ok}");
+        }
+        for bad in [
+            "",
+            "../a",
+            "a/../../b",
+            "/etc/passwd",
+            "a\\b",
+            "a\0b",
+            "C:/app.py",
+        ] {
+            let (pass, why) = run_check(&file(bad), tmp.path()).await;
+            assert!(
+                !pass && why.contains("leaves the lab folder"),
+                "{bad:?}: {why}"
+            );
         }
     }
 
