@@ -630,3 +630,21 @@ fn a_dash_inside_brackets_is_explained() {
         "{msg}"
     );
 }
+
+/// An empty `files:` list is one problem at its place; a missing one is one
+/// "missing field" (not also "empty").
+#[test]
+fn empty_or_missing_files_are_one_problem_each() {
+    let msg = one(&GOOD.replace("files:\n  - path: app.py", "files: []"));
+    assert!(
+        msg.contains("lab.yaml:6:8: error: `files` is empty"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("help: list the files a learner sees and copies"),
+        "{msg}"
+    );
+    let msg = one(&GOOD.replace("files:\n  - path: app.py\n", ""));
+    assert!(msg.contains("missing field `files` in the lab"), "{msg}");
+    assert!(msg.contains("help: add `files: ["), "{msg}");
+}

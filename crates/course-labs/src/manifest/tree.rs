@@ -288,19 +288,7 @@ impl<'a> Reader<'a> {
             } else if shape.fields.contains(&key.name.as_str()) {
                 fields.entries.push((key, value));
             } else {
-                let near = crate::conventions::nearest(&key.name, shape.fields.iter().copied());
-                misspelled.extend(near);
-                self.problem(
-                    key.at,
-                    format!(
-                        "unknown field `{}`, expected one of {}",
-                        key.name,
-                        shape.fields.join(", ")
-                    ),
-                    did_you_mean(&key.name, shape.fields.iter().copied()).unwrap_or_else(|| {
-                        "check the spelling against the lab manifest reference in the README".into()
-                    }),
-                );
+                misspelled.extend(self.unknown_field(key, shape));
             }
         }
         for (name, example) in shape.required {
@@ -314,6 +302,23 @@ impl<'a> Reader<'a> {
             }
         }
         Some(fields)
+    }
+
+    /// Reports a field `shape` does not take; the field it likely meant.
+    fn unknown_field(&mut self, key: &Key, shape: &Shape) -> Option<&'static str> {
+        let known = shape.fields.iter().copied();
+        self.problem(
+            key.at,
+            format!(
+                "unknown field `{}`, expected one of {}",
+                key.name,
+                shape.fields.join(", ")
+            ),
+            did_you_mean(&key.name, known.clone()).unwrap_or_else(|| {
+                "check the spelling against the lab manifest reference in the README".into()
+            }),
+        );
+        crate::conventions::nearest(&key.name, known)
     }
 
     /// A text field (numbers and booleans as the author wrote them).
