@@ -14,16 +14,23 @@ use support::*;
 
 /// One request over a fresh connection; the status code and body.
 fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(WAIT)).expect("timeout");
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
+    let (status, _, body) = raw(
+        addr,
+        &format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\n"),
+    );
+    (status, body)
+}
+
+/// Sends `head` (request line and headers, each ending in CRLF) with
+/// `Connection: close` over a fresh connection; the status code, the
+/// response's headers (lowercased) and its body.
+fn raw(addr: SocketAddr, head: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(stream, "{head}Connection: close\r\n\r\n").expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     let status = response
@@ -31,11 +38,8 @@ fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> (u16
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let (headers, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, headers.to_ascii_lowercase(), body.to_owned())
 }
 
 /// Opens the lab's event stream with a raw HTTP/1.1 request and sends each
@@ -202,4 +206,69 @@ fn a_real_server_streams_checks_and_step_output() {
     #[cfg(not(target_os = "linux"))]
     let _ = svc_pid;
     drop(service);
+}
+
+/// THREAT_MODEL rules 2, 3 and 12 on the wire, with hyper in front of the
+/// guard: 200 KB of headers (within hyper's own buffer) are refused with
+/// 431, a rebound Host and a foreign Origin with 403, and an allowed Origin
+/// gets its CORS headers.
+#[test]
+fn a_real_server_bounds_headers_and_judges_host_and_origin() {
+    let fx = Fixture::demo();
+    let state = fx.state_with(fast(), &[ORIGIN], 0);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let listener = runtime
+        .block_on(course_sidecar::bind("127.0.0.1:0".parse().expect("addr")))
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = runtime.spawn(course_sidecar::serve_on(state, listener, async {
+        let _ = stopped.await;
+    }));
+
+    let filler = "x".repeat(200 * 1024);
+    let (status, _, body) = raw(
+        addr,
+        &format!("GET /api/labs HTTP/1.1\r\nHost: {addr}\r\nX-Filler: {filler}\r\n"),
+    );
+    assert_eq!(status, 431, "{body}");
+    let max = course_sidecar::Limits::default().max_header_bytes;
+    assert!(body.contains(&max.to_string()), "{body}");
+    let cookies = "c".repeat(8 * 1024);
+    let (status, _, body) = raw(
+        addr,
+        &format!("GET /api/labs HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookies}\r\n"),
+    );
+    assert_eq!(status, 200, "a page's usual headers pass: {body}");
+
+    let port = addr.port();
+    let (status, ..) = raw(
+        addr,
+        &format!("GET /api/health HTTP/1.1\r\nHost: evil.example:{port}\r\n"),
+    );
+    assert_eq!(status, 403, "a rebound Host is refused");
+
+    let (status, headers, _) = raw(
+        addr,
+        &format!("GET /api/labs HTTP/1.1\r\nHost: {addr}\r\nOrigin: https://evil.example\r\n"),
+    );
+    assert_eq!(status, 403, "a foreign Origin is refused");
+    assert!(!headers.contains("access-control-"), "{headers}");
+    let (status, headers, _) = raw(
+        addr,
+        &format!("GET /api/labs HTTP/1.1\r\nHost: {addr}\r\nOrigin: {ORIGIN}\r\n"),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        headers.contains(&format!("access-control-allow-origin: {ORIGIN}")),
+        "{headers}"
+    );
+    assert!(headers.contains("vary: origin"), "{headers}");
+
+    let _ = stop.send(());
+    let result = runtime
+        .block_on(async { tokio::time::timeout(WAIT, server).await })
+        .expect("the server stopped in time")
+        .expect("the server task");
+    assert!(result.is_ok(), "{result:?}");
 }
