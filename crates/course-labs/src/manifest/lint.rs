@@ -1,7 +1,8 @@
 //! What a step's or a check's shell command must not do: stop processes by
 //! name, or (in a check) change what it observes.
 
-use super::tree::{At, Reader};
+use super::reader::Reader;
+use super::tree::At;
 
 /// Words that stop processes by name: they match other labs' and other
 /// people's processes, and `pkill -f` even the shell that runs it.

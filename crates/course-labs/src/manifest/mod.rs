@@ -6,6 +6,7 @@ mod diagnostics;
 mod lint;
 mod model;
 mod raw;
+mod reader;
 mod steps;
 mod tree;
 mod validate;
@@ -20,7 +21,8 @@ pub use model::{Check, CheckSpec, HttpMethod, Lab, Need, Port, Requirement, Step
 
 use diagnostics::yaml_diagnostic;
 use raw::RawLab;
-use tree::{Node, Reader};
+use reader::Reader;
+use tree::Node;
 
 /// Longest manifest we read; a lab.yaml is a page of text, not a data set.
 const MAX_MANIFEST_BYTES: usize = 256 * 1024;

@@ -5,7 +5,8 @@
 
 use crate::files::FileSpec;
 
-use super::tree::{At, Node, Reader, Shape, Value};
+use super::reader::{Reader, Shape};
+use super::tree::{At, Node, Value};
 
 const LAB: Shape = Shape {
     what: "the lab",
@@ -346,7 +347,7 @@ fn read_check(r: &mut Reader<'_>, node: &Node) -> Option<RawCheck> {
     })
 }
 
-fn read_check_kind(r: &mut Reader<'_>, f: &super::tree::Fields<'_>) -> Option<CheckKind> {
+fn read_check_kind(r: &mut Reader<'_>, f: &super::reader::Fields<'_>) -> Option<CheckKind> {
     let kind = r.text(f, "kind")?;
     let found = CheckKind::ALL.iter().find(|(n, _)| *n == kind.value);
     if found.is_none() {

@@ -8,7 +8,8 @@ use crate::version::Version;
 use super::lint::{KILL_BY_PATTERN, NOT_IN_A_CHECK, acts, has_word, lint_command};
 use super::model::{Check, CheckSpec, HttpMethod, Need, Step};
 use super::raw::{CheckKind, RawCheck, RawStep};
-use super::tree::{At, Reader};
+use super::reader::Reader;
+use super::tree::At;
 use super::{DEFAULT_CHECK_TIMEOUT, DEFAULT_STEP_TIMEOUT, MAX_STEP_TIMEOUT_SECS, is_valid_id};
 
 /// Every step, in order; `stops` may name only earlier steps.

@@ -8,7 +8,8 @@ use crate::version::Version;
 use super::is_valid_id;
 use super::model::{Port, Requirement};
 use super::raw::{RawLab, RawPort, RawRequirement, module_number};
-use super::tree::{At, Reader};
+use super::reader::Reader;
+use super::tree::At;
 
 /// The header fields of a lab, validated.
 pub(super) struct Header {
