@@ -341,8 +341,8 @@ TOOLS = (
     ),
     Tool(
         # `course serve` and `course sidecar` are built by cargo on first use.
-        # The workspace declares rust-version 1.88, but a locked dependency,
-        # serde-saphyr 2.2, needs 1.89: cargo refuses anything older.
+        # The workspace declares rust-version 1.89, the release a locked
+        # dependency, serde-saphyr 2.2, needs: cargo refuses anything older.
         name="rustc",
         executables=("rustc",),
         args=("--version",),
