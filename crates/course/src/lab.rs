@@ -3,17 +3,17 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use course_labs::{Catalog, ExportError, Lab, export_lab, load_catalog, nearest_id};
+use course_labs::conventions::did_you_mean;
+use course_labs::{Catalog, ExportError, Lab, export_lab, load_catalog};
 
 use crate::project::Project;
 
 /// The lab `id` of the catalog, or an error that names the nearest id.
 pub(crate) fn lab_by_id<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Lab> {
     catalog.get(id).ok_or_else(|| {
-        let hint = nearest_id(id, catalog.ids())
-            .map(|n| format!("\n  help: did you mean `{n}`?"))
-            .unwrap_or_else(|| "\n  help: `course lab list` shows the labs".to_owned());
-        anyhow::anyhow!("unknown lab `{id}`{hint}")
+        let help = did_you_mean(id, catalog.ids())
+            .unwrap_or_else(|| "`course lab list` shows the labs".to_owned());
+        anyhow::anyhow!("unknown lab `{id}`\n  help: {help}")
     })
 }
 
@@ -84,15 +84,14 @@ pub fn list(project: &Project) -> Result<()> {
 pub fn export(project: &Project, id: &str, dir: &Path, force: bool) -> Result<()> {
     let (catalog, problems) = load_catalog(&project.labs);
     let Some(lab) = catalog.get(id) else {
-        let mut msg = format!("unknown lab `{id}`");
-        if let Some(near) = nearest_id(id, catalog.ids()) {
-            msg.push_str(&format!("\n  help: did you mean `{near}`?"));
-        } else if !problems.is_empty() {
-            msg.push_str("\n  help: some lab manifests have errors; run `course check`");
-        } else {
-            msg.push_str("\n  help: `course lab list` shows the labs");
-        }
-        bail!(msg);
+        let help = match did_you_mean(id, catalog.ids()) {
+            Some(help) => help,
+            None if !problems.is_empty() => {
+                "some lab manifests have errors; run `course check`".to_owned()
+            }
+            None => "`course lab list` shows the labs".to_owned(),
+        };
+        bail!("unknown lab `{id}`\n  help: {help}");
     };
     match export_lab(lab, dir, force) {
         Ok(report) => {

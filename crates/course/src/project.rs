@@ -20,6 +20,9 @@ pub struct Project {
     pub html_theme: PathBuf,
     /// The recorded outputs of lab steps that `{{#lab-output}}` quotes.
     pub transcripts: PathBuf,
+    /// The highlighting cache, as `[preprocessor.labs] cache-dir` says
+    /// (None: turned off).
+    pub cache: Option<PathBuf>,
     /// The labs folder, as book.toml's `[preprocessor.labs]` says.
     pub labs: PathBuf,
     /// The project root (the book's parent).
@@ -79,6 +82,7 @@ impl Project {
             build: book.join(&config.build.build_dir),
             html_theme,
             transcripts: book.join(course_labs::TRANSCRIPTS_DIR),
+            cache: labs_cfg.cache_dir(&book),
             book,
             labs,
             root,
@@ -91,5 +95,35 @@ impl Project {
     pub fn load_book(&self) -> Result<MDBook> {
         MDBook::load(&self.book)
             .with_context(|| format!("loading the book at {}", self.book.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_folder_is_where_book_toml_puts_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let book = tmp.path().join("book");
+        std::fs::create_dir_all(&book).expect("mkdir");
+        std::fs::write(
+            book.join("book.toml"),
+            "[book]\nsrc = \"chapters\"\n[build]\nbuild-dir = \"out\"\n\
+             [output.html]\ntheme = \"look\"\n\
+             [preprocessor.labs]\nlabs-dir = \"../work\"\ntemplates-dir = \"t\"\n\
+             theme-dir = \"w\"\ncache-dir = \"\"\n",
+        )
+        .expect("write");
+        let p = Project::locate(Some(&book)).expect("project");
+        let book = book.canonicalize().expect("canonical");
+        assert_eq!(p.src, book.join("chapters"));
+        assert_eq!(p.build, book.join("out"));
+        assert_eq!(p.html_theme, book.join("look"));
+        assert_eq!(p.labs, book.join("../work"));
+        assert_eq!(p.templates, book.join("t"));
+        assert_eq!(p.theme, book.join("w"));
+        assert_eq!(p.transcripts, book.join("transcripts"));
+        assert_eq!(p.cache, None, "an empty cache-dir turns the cache off");
     }
 }

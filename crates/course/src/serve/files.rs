@@ -8,6 +8,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use course_labs::conventions::contained_relative;
+
 use super::layers::find_in;
 use super::{ServeState, reload};
 
@@ -72,17 +74,7 @@ pub(super) async fn static_file(State(state): State<ServeState>, request: Reques
 
 /// The URL path as a relative path inside the site, or None if it tries to leave it.
 fn safe_relative(url_path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(url_path)?;
-    let mut out = PathBuf::new();
-    for part in decoded.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return None,
-            p if p.contains('\\') || p.contains('\0') || p.contains(':') => return None,
-            p => out.push(p),
-        }
-    }
-    Some(out)
+    contained_relative(&percent_decode(url_path)?)
 }
 
 fn percent_decode(s: &str) -> Option<String> {

@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use course_labs::conventions::in_ignored_dir;
 use notify::{RecursiveMode, Watcher};
 
 use super::{ServeState, rebuild};
@@ -48,8 +49,11 @@ pub(super) fn watch(project: Project, state: ServeState) -> Result<notify::Recom
             watched.push(dir.clone());
         }
     }
-    // What builds write: the stock path's lab files and the site.
-    let generated = [project.src.join("labs"), project.build.clone()];
+    // What builds write: the stock path's lab files, the site, the cache.
+    let generated: Vec<PathBuf> = [project.src.join("labs"), project.build.clone()]
+        .into_iter()
+        .chain(project.cache.clone())
+        .collect();
     let indexer = rebuild::spawn_indexer(project.clone(), state.clone())?;
     std::thread::Builder::new()
         .name("course-rebuild".into())
@@ -118,17 +122,10 @@ impl Sources {
     }
 }
 
+/// Whether a change of `path` is no source's: what builds write
+/// (`generated`), the folders no lab holds (environments, caches, VCS
+/// data), cargo's `target`, an editor's backup or swap file.
 pub(super) fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
-    const SKIP: &[&str] = &[
-        ".venv",
-        "__pycache__",
-        ".pytest_cache",
-        ".ruff_cache",
-        "node_modules",
-        ".git",
-        "mlruns",
-        "target",
-    ];
     if generated.iter().any(|g| path.starts_with(g)) {
         return true;
     }
@@ -137,9 +134,10 @@ pub(super) fn ignored(path: &Path, generated: &[PathBuf]) -> bool {
         || name.ends_with(".swp")
         || name.starts_with(".#")
         || name.ends_with(".tmp-labs")
-        || path.components().any(
-            |c| matches!(c, Component::Normal(n) if n.to_str().is_some_and(|n| SKIP.contains(&n))),
-        )
+        || in_ignored_dir(path)
+        || path
+            .components()
+            .any(|c| c == Component::Normal("target".as_ref()))
 }
 
 #[cfg(test)]
@@ -156,6 +154,7 @@ mod tests {
             build: PathBuf::from("/c/book/build"),
             html_theme: PathBuf::from("/c/book/theme"),
             transcripts: PathBuf::from("/c/book/transcripts"),
+            cache: None,
             // As book.toml's `templates-dir` and `theme-dir` may put them.
             templates: PathBuf::from("/c/site/templates"),
             theme: PathBuf::from("/c/site/widget"),
@@ -196,6 +195,11 @@ mod tests {
         assert!(ignored(Path::new("/c/book/src/labs/x.zip"), &generated));
         assert!(ignored(Path::new("/c/labs/a/.venv/lib/x.py"), &generated));
         assert!(ignored(Path::new("/c/book/src/a.md~"), &generated));
+        assert!(ignored(
+            Path::new("/c/labs/a/.mypy_cache/x.json"),
+            &generated
+        ));
+        assert!(ignored(Path::new("/c/labs/a/target/debug/x"), &generated));
         assert!(!ignored(Path::new("/c/book/src/a.md"), &generated));
     }
 }

@@ -1,6 +1,8 @@
 //! What a lab's file is, read off its name, its folder and a glance at its
 //! content, so that a new lab is checked without registering anything.
 
+use course_labs::conventions::is_dockerfile;
+
 /// What a file is, for choosing its tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Kind {
@@ -20,11 +22,7 @@ pub(super) fn classify(rel: &str, text: &str) -> Option<Kind> {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
     let has_line = |prefix: &str| text.lines().any(|l| l.starts_with(prefix));
-    if name == "Dockerfile"
-        || name.starts_with("Dockerfile.")
-        || name.ends_with(".Dockerfile")
-        || name == "Containerfile"
-    {
+    if is_dockerfile(name) {
         return Some(Kind::Dockerfile);
     }
     if matches!(

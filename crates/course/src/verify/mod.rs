@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use classify::classify;
+use course_labs::conventions::is_ignored_dir;
 
 /// The Kubernetes version manifests are validated against.
 pub const KUBERNETES_VERSION: &str = "1.37.0";
@@ -192,12 +193,7 @@ pub fn all_files(dir: &Path) -> Vec<String> {
     let mut files: Vec<String> = walkdir::WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
-            !matches!(
-                e.file_name().to_str(),
-                Some(".venv" | "__pycache__" | ".pytest_cache" | "node_modules")
-            )
-        })
+        .filter_entry(|e| !e.file_name().to_str().is_some_and(is_ignored_dir))
         .flatten()
         .filter(|e| e.file_type().is_file())
         .filter_map(|e| {
