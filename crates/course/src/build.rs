@@ -1,6 +1,6 @@
 //! `course build`: mdBook in process with our preprocessors registered
 //! directly, then the lab zips and widget files written into the site.
-//! (`course serve` builds through the same [`render`], with its own
+//! (`course serve` builds through the same `render`, with its own
 //! renderer: see `serve::render`.)
 
 use std::path::{Path, PathBuf};

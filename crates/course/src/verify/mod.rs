@@ -89,7 +89,7 @@ impl Tools {
     pub fn new(root: &Path) -> Tools {
         Tools {
             root: root.to_path_buf(),
-            ci: std::env::var("CI").is_ok_and(|v| v == "true"),
+            ci: crate::ci(),
         }
     }
 
