@@ -13,7 +13,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use course_labs::{Catalog, Diagnostic, TRANSCRIPTS_DIR, load_catalog, nearest_id};
+use course_labs::conventions::{
+    did_you_mean, did_you_mean_anchor, heading_id, lab_anchor, resolve_contained, step_anchor,
+    unique_heading_id,
+};
+use course_labs::{Catalog, Diagnostic, load_catalog};
 use mdbook_driver::book::BookItem;
 use mdbook_labs::{DirectiveKind, Stale, Validator, find_directives};
 use mdbook_markdown::pulldown_cmark::{Event, Tag, TagEnd};
@@ -113,8 +117,8 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
                     0,
                     format!("runs_with names an unknown lab `{other_id}`"),
                 );
-                if let Some(near) = nearest_id(other_id, catalog.ids()) {
-                    d = d.with_help(format!("did you mean `{near}`?"));
+                if let Some(help) = did_you_mean(other_id, catalog.ids()) {
+                    d = d.with_help(help);
                 }
                 problems.push(d);
                 continue;
@@ -140,8 +144,8 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
 /// quoted by nothing and recorded again by nothing.
 fn orphaned_transcripts(project: &Project, catalog: &Catalog) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    let dir = project.book.join(TRANSCRIPTS_DIR);
-    for lab_dir in sorted_entries(&dir).into_iter().filter(|p| p.is_dir()) {
+    let dir = &project.transcripts;
+    for lab_dir in sorted_entries(dir).into_iter().filter(|p| p.is_dir()) {
         let lab_id = lab_dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -209,7 +213,8 @@ fn anchors_of(text: &str, catalog: &course_labs::Catalog) -> HashSet<String> {
             }
             Event::End(TagEnd::Heading(_)) => {
                 if let Some((explicit, buf)) = heading.take() {
-                    let id = explicit.unwrap_or_else(|| unique(id_from_content(&buf), &mut used));
+                    let id =
+                        explicit.unwrap_or_else(|| unique_heading_id(heading_id(&buf), &mut used));
                     ids.insert(id);
                 }
             }
@@ -227,40 +232,13 @@ fn anchors_of(text: &str, catalog: &course_labs::Catalog) -> HashSet<String> {
     }
     for d in find_directives(text) {
         if let DirectiveKind::Lab(id) = d.kind {
-            ids.insert(format!("lab-{id}"));
+            ids.insert(lab_anchor(&id));
             if let Some(lab) = catalog.get(&id) {
-                ids.extend(lab.steps.iter().map(|s| format!("lab-{id}-step-{}", s.id)));
+                ids.extend(lab.steps.iter().map(|s| step_anchor(&id, &s.id)));
             }
         }
     }
     ids
-}
-
-/// mdBook's heading id: lowercase, alphanumerics, `_` and `-`; spaces → `-`.
-fn id_from_content(text: &str) -> String {
-    text.trim()
-        .to_lowercase()
-        .chars()
-        .filter_map(|c| {
-            if c.is_alphanumeric() || c == '_' || c == '-' {
-                Some(c)
-            } else if c.is_whitespace() {
-                Some('-')
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-fn unique(id: String, used: &mut HashSet<String>) -> String {
-    if used.insert(id.clone()) {
-        return id;
-    }
-    (1..)
-        .map(|n| format!("{id}-{n}"))
-        .find(|c| used.insert(c.clone()))
-        .unwrap_or(id)
 }
 
 fn check_links(
@@ -294,7 +272,7 @@ fn check_links(
         let target_rel = if path_part.is_empty() {
             rel.to_path_buf()
         } else {
-            let Some(t) = normalize(&dir.join(path_part)) else {
+            let Some(t) = resolve_contained(&dir.join(path_part)) else {
                 problems.push(Diagnostic::new(
                     &file,
                     line,
@@ -343,45 +321,11 @@ fn check_links(
                     target_rel.display()
                 ),
             );
-            if let Some(near) = nearest_id(anchor, ids.iter().map(String::as_str)) {
-                d = d.with_help(format!("did you mean `#{near}`?"));
+            if let Some(help) = did_you_mean_anchor(anchor, ids.iter().map(String::as_str)) {
+                d = d.with_help(help);
             }
             problems.push(d);
         }
     }
     problems
-}
-
-fn normalize(p: &Path) -> Option<PathBuf> {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::Normal(n) => out.push(n),
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn heading_ids_follow_mdbook() {
-        assert_eq!(
-            id_from_content("Liveness vs. readiness"),
-            "liveness-vs-readiness"
-        );
-        assert_eq!(id_from_content(" Step 2: `uv sync` "), "step-2-uv-sync");
-        let mut used = HashSet::new();
-        assert_eq!(unique("a".into(), &mut used), "a");
-        assert_eq!(unique("a".into(), &mut used), "a-1");
-    }
 }

@@ -143,7 +143,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The preprocessor's problems come as `FILE:LINE:COL: error: …`
+            // lines already; anything else gets its `error:` here.
+            let msg = e.to_string();
+            if msg.lines().next().is_some_and(|l| l.contains(": error: ")) {
+                eprintln!("{msg}");
+            } else {
+                eprintln!("error: {msg}");
+            }
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }

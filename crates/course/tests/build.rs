@@ -38,6 +38,14 @@ fn a_failed_build_keeps_the_previous_site() {
         stderr.contains("part/lab.md:7:1: error: `{{#lab}}` needs a lab id"),
         "{stderr}"
     );
+    // Each problem is one `FILE:LINE:COL: error:` line, not `error: FILE…: error:`.
+    assert!(
+        stderr
+            .lines()
+            .next()
+            .is_some_and(|l| !l.starts_with("error: ")),
+        "{stderr}"
+    );
     assert!(
         site.join("part/lab.html").is_file() && site.join("labs/demo.zip").is_file(),
         "the old site must survive"

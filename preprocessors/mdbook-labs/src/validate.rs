@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use course_labs::{Catalog, Diagnostic, Step, Transcript, TranscriptError, nearest_id};
+use course_labs::conventions::did_you_mean;
+use course_labs::{Catalog, Diagnostic, Step, Transcript, TranscriptError};
 
 use crate::directives::{Directive, DirectiveKind, find_directives};
 
@@ -101,8 +102,8 @@ impl<'a> Validator<'a> {
             return None;
         }
         let diag = at(format!("unknown lab `{id}`"));
-        Some(match nearest_id(id, self.catalog.ids()) {
-            Some(near) => diag.with_help(format!("did you mean `{near}`?")),
+        Some(match did_you_mean(id, self.catalog.ids()) {
+            Some(help) => diag.with_help(help),
             None => diag.with_help(format!(
                 "labs are the folders of {} that hold a lab.yaml",
                 self.labs_dir.display()
@@ -147,8 +148,8 @@ fn quoted_output<'c>(
     let the_lab = catalog.get(lab).ok_or(OutputProblem::UnknownLab)?;
     let Some(quoted) = the_lab.steps.iter().find(|s| s.id == step) else {
         let ids = the_lab.steps.iter().map(|s| s.id.as_str());
-        let help = match nearest_id(step, ids.clone()) {
-            Some(near) => format!("did you mean `{near}`?"),
+        let help = match did_you_mean(step, ids.clone()) {
+            Some(help) => help,
             None => format!(
                 "the steps of lab `{lab}` are: {}",
                 ids.collect::<Vec<_>>().join(", ")

@@ -152,36 +152,8 @@ pub(crate) fn embed_assets(assets: &Assets, root: &str) -> String {
     )
 }
 
-/// Where the page of a lab's `n`th file (from 1) is, relative to the book
-/// root: `labs/ID/files/NN-NAME.html`. The number keeps names unique; the
-/// leading dots of a name go, so that no part of the path is hidden (Pages
-/// artifacts leave out `.github`, and some servers refuse dot-files); and
-/// `.md` becomes `_md`, because mdBook turns `x.md` anywhere in a link into
-/// `x.html` (`runbook.md.html` would become `runbook.html`, a 404).
-pub fn file_page_path(id: &str, n: usize, rel: &str) -> String {
-    let name = rel
-        .rsplit('/')
-        .next()
-        .unwrap_or(rel)
-        .trim_start_matches('.');
-    let name: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let name = name.replace(".md", "_md");
-    format!("labs/{id}/files/{n:02}-{name}.html")
-}
-
-/// Where a lab's zip is, relative to the book root.
-pub fn zip_path(id: &str) -> String {
-    format!("labs/{id}.zip")
-}
+/// Where a lab's file pages and zip are: one rule, in course-labs.
+pub use course_labs::conventions::{file_page_path, zip_path};
 
 pub(super) fn tera_error(e: &tera::Error, name: &str) -> String {
     let mut msg = format!("rendering templates/{name}: {e}");
