@@ -10,6 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use course_labs::conventions::is_ignored_dir;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -38,7 +40,7 @@ fn files_under(dir: &Path) -> BTreeSet<PathBuf> {
         for e in entries.flatten() {
             let p = e.path();
             let name = e.file_name();
-            if name == "__pycache__" || name == ".venv" {
+            if name.to_str().is_some_and(is_ignored_dir) {
                 continue;
             }
             if p.is_dir() {
