@@ -16,7 +16,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use syntect::highlighting::{Color, FontStyle, Highlighter, Style, Theme};
-use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
+use syntect::parsing::{ParseState, Scope, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 use two_face::theme::EmbeddedThemeName;
 
@@ -195,103 +195,221 @@ fn class_name(looks: &Looks) -> String {
 
 fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Highlighted {
     let highlighters: Vec<Highlighter<'_>> = LOADED_THEMES.iter().map(Highlighter::new).collect();
-    let plain: Looks = std::array::from_fn(|i| look(highlighters[i].get_default()));
-    let mut by_stack: HashMap<Vec<Scope>, Option<String>> = HashMap::new();
-    let mut classes = BTreeMap::new();
-    let mut html = String::with_capacity(content.len() * 2);
-    // The run being built: its class and its text.
-    let mut run_class: Option<String> = None;
-    let mut run_text = String::new();
-    let flush = |html: &mut String, class: &Option<String>, text: &mut String| {
-        if text.is_empty() {
-            return;
-        }
-        match class {
-            Some(c) => {
-                let _ = write!(html, "<span class=\"{c}\">{}</span>", escape(text));
-            }
-            None => html.push_str(&escape(text)),
-        }
-        text.clear();
+    let mut classes = Classes {
+        highlighters: &highlighters,
+        plain: std::array::from_fn(|i| look(highlighters[i].get_default())),
+        by_stack: HashMap::new(),
+        names: Vec::new(),
+        used: BTreeMap::new(),
+    };
+    let mut out = Runs {
+        html: String::with_capacity(content.len() * 2),
+        class: None,
+        start: 0,
+        end: 0,
+    };
+    let plain_file = || Highlighted {
+        html: escape(content),
+        classes: BTreeMap::new(),
     };
 
     let mut state = ParseState::new(syntax);
     let mut stack = ScopeStack::new();
+    let mut line_start = 0;
     for line in LinesWithEndings::from(content) {
-        let Ok(ops) = state.parse_line(line, &SYNTAXES) else {
-            // A grammar that fails on this input: show the file plain rather than not at all.
-            return Highlighted {
-                html: escape(content),
-                classes: BTreeMap::new(),
-            };
+        // A grammar that fails on this input: show the file plain rather than not at all.
+        let Some(ops) = parse_line(&mut state, line) else {
+            return plain_file();
         };
         let mut pos = 0;
-        let mut pieces: Vec<(&str, Option<String>)> = Vec::new();
         for (at, op) in ops {
             if at > pos {
-                pieces.push((
-                    &line[pos..at],
-                    class_for(&stack, &highlighters, &plain, &mut by_stack, &mut classes),
-                ));
+                let class = classes.of(&stack);
+                out.push(
+                    content,
+                    line_start + pos,
+                    line_start + at,
+                    class,
+                    &classes.names,
+                );
                 pos = at;
             }
             if stack.apply(&op).is_err() {
-                return Highlighted {
-                    html: escape(content),
-                    classes: BTreeMap::new(),
-                };
+                return plain_file();
             }
         }
         if pos < line.len() {
-            pieces.push((
-                &line[pos..],
-                class_for(&stack, &highlighters, &plain, &mut by_stack, &mut classes),
-            ));
+            let class = classes.of(&stack);
+            out.push(
+                content,
+                line_start + pos,
+                line_start + line.len(),
+                class,
+                &classes.names,
+            );
         }
-        for (text, class) in pieces {
-            // Whitespace takes no colour: fold it into the current run.
-            let class = if text.trim().is_empty() {
-                run_class.clone()
-            } else {
-                class
-            };
-            if class != run_class {
-                flush(&mut html, &run_class, &mut run_text);
-                run_class = class;
-            }
-            run_text.push_str(text);
-        }
+        line_start += line.len();
     }
-    flush(&mut html, &run_class, &mut run_text);
-    Highlighted { html, classes }
+    out.flush(content, &classes.names);
+    Highlighted {
+        html: out.html,
+        classes: classes.used,
+    }
 }
 
-fn class_for(
-    stack: &ScopeStack,
-    highlighters: &[Highlighter<'_>],
-    plain: &Looks,
-    by_stack: &mut HashMap<Vec<Scope>, Option<String>>,
-    classes: &mut BTreeMap<String, LooksCss>,
-) -> Option<String> {
-    let scopes = stack.as_slice();
-    if let Some(hit) = by_stack.get(scopes) {
-        return hit.clone();
-    }
-    let known = LOOKS.lock().ok().and_then(|m| m.get(scopes).copied());
-    let looks = known.unwrap_or_else(|| {
-        let looks: Looks = std::array::from_fn(|i| look(highlighters[i].style_for_stack(scopes)));
-        if let Ok(mut m) = LOOKS.lock() {
-            m.insert(scopes.to_vec(), looks);
+/// A line's parse: the state before it, its scope operations, the state after.
+type LineParse = (ParseState, Vec<(usize, ScopeStackOp)>, ParseState);
+
+thread_local! {
+    /// Lines already parsed on this thread, by text, each with the states
+    /// it was parsed from. (A parse state holds regex match regions, which
+    /// cannot move between threads, so each thread keeps its own.)
+    static LINES: std::cell::RefCell<HashMap<String, Vec<LineParse>>> = Default::default();
+}
+
+/// Past this many distinct lines a thread forgets the ones it has seen.
+const MAX_REMEMBERED_LINES: usize = 100_000;
+
+/// `state.parse_line(line)`, remembered: the same line from the same state
+/// always parses the same way, and lab files share many lines (a first
+/// build of the course parses about 15% fewer bytes).
+///
+/// States are compared with `==`, which for a state holding a regex match
+/// (a backreference to an earlier line) compares the match's buffers by
+/// address: two distinct live states never share them, so such a state only
+/// misses the memory, it never matches a different one.
+fn parse_line(state: &mut ParseState, line: &str) -> Option<Vec<(usize, ScopeStackOp)>> {
+    LINES.with_borrow_mut(|lines| {
+        if let Some((_, ops, after)) = lines
+            .get(line)
+            .and_then(|seen| seen.iter().find(|(before, _, _)| before == state))
+        {
+            *state = after.clone();
+            return Some(ops.clone());
         }
-        looks
-    });
-    let class = (looks != *plain).then(|| {
-        let name = class_name(&looks);
-        classes.entry(name.clone()).or_insert(LooksCss(looks));
-        name
-    });
-    by_stack.insert(scopes.to_vec(), class.clone());
-    class
+        let before = state.clone();
+        let ops = state.parse_line(line, &SYNTAXES).ok()?;
+        if lines.len() >= MAX_REMEMBERED_LINES {
+            lines.clear();
+        }
+        lines
+            .entry(line.to_owned())
+            .or_default()
+            .push((before, ops.clone(), state.clone()));
+        Some(ops)
+    })
+}
+
+/// The HTML being written: finished spans, then the run being built, which
+/// is a class (an index into [`Classes::names`], none for plain text) and
+/// a byte range of the file.
+struct Runs {
+    html: String,
+    class: Option<usize>,
+    start: usize,
+    end: usize,
+}
+
+impl Runs {
+    /// Adds `content[start..end]`, a piece with one scope stack.
+    fn push(
+        &mut self,
+        content: &str,
+        start: usize,
+        end: usize,
+        class: Option<usize>,
+        names: &[String],
+    ) {
+        // Whitespace takes no colour: fold it into the current run.
+        let class = if content[start..end].trim().is_empty() {
+            self.class
+        } else {
+            class
+        };
+        if class != self.class {
+            self.flush(content, names);
+            self.class = class;
+            self.start = start;
+        }
+        self.end = end;
+    }
+
+    /// Writes the current run out and starts an empty one.
+    fn flush(&mut self, content: &str, names: &[String]) {
+        if self.start == self.end {
+            return;
+        }
+        let text = &content[self.start..self.end];
+        match self.class {
+            Some(c) => {
+                self.html.push_str("<span class=\"");
+                self.html.push_str(&names[c]);
+                self.html.push_str("\">");
+                escape_into(&mut self.html, text);
+                self.html.push_str("</span>");
+            }
+            None => escape_into(&mut self.html, text),
+        }
+        self.start = self.end;
+    }
+}
+
+/// [`escape`], appended to `out` without a new string.
+fn escape_into(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..i]);
+        out.push_str(match rest.as_bytes()[i] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// The classes of one file: each scope stack's class, found once per file.
+struct Classes<'a> {
+    highlighters: &'a [Highlighter<'a>],
+    /// The looks of unhighlighted text, which get no class.
+    plain: Looks,
+    /// Scope stack → index into `names`, or none for plain text.
+    by_stack: HashMap<Vec<Scope>, Option<usize>>,
+    names: Vec<String>,
+    /// Every class used, with its looks.
+    used: BTreeMap<String, LooksCss>,
+}
+
+impl Classes<'_> {
+    fn of(&mut self, stack: &ScopeStack) -> Option<usize> {
+        let scopes = stack.as_slice();
+        if let Some(hit) = self.by_stack.get(scopes) {
+            return *hit;
+        }
+        let known = LOOKS.lock().ok().and_then(|m| m.get(scopes).copied());
+        let looks = known.unwrap_or_else(|| {
+            let looks: Looks =
+                std::array::from_fn(|i| look(self.highlighters[i].style_for_stack(scopes)));
+            if let Ok(mut m) = LOOKS.lock() {
+                m.insert(scopes.to_vec(), looks);
+            }
+            looks
+        });
+        let class = (looks != self.plain).then(|| {
+            let name = class_name(&looks);
+            let index = self.names.iter().position(|n| *n == name);
+            index.unwrap_or_else(|| {
+                self.used.insert(name.clone(), LooksCss(looks));
+                self.names.push(name);
+                self.names.len() - 1
+            })
+        });
+        self.by_stack.insert(scopes.to_vec(), class);
+        class
+    }
 }
 
 /// Loads the syntax set and themes now (they are otherwise loaded on first use).
