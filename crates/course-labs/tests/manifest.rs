@@ -648,3 +648,35 @@ fn empty_or_missing_files_are_one_problem_each() {
     assert!(msg.contains("missing field `files` in the lab"), "{msg}");
     assert!(msg.contains("help: add `files: ["), "{msg}");
 }
+
+/// `needs_disk` and `needs_memory` are sizes with a unit; each bad one is
+/// its own diagnostic, all from one run.
+#[test]
+fn needed_disk_and_memory_are_sizes() {
+    let m = GOOD.replace(
+        "minutes: 10\n",
+        "minutes: 10\nneeds_disk: 2 GiB\nneeds_memory: 512 MiB\n",
+    );
+    let (_tmp, dir) = lab_dir("demo", &[("lab.yaml", &m), ("app.py", "print(1)\n")]);
+    let lab = load_lab(&dir).expect("valid lab");
+    assert_eq!(lab.needs_disk, Some(2 << 30));
+    assert_eq!(lab.needs_memory, Some(512 << 20));
+    let bad = GOOD.replace(
+        "minutes: 10\n",
+        "minutes: 10\nneeds_disk: 2\nneeds_memory: 0 GiB\n",
+    );
+    let errs = errors(&bad, &[]);
+    let text: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(errs.len(), 2, "{text:#?}");
+    assert!(
+        text[0].contains("lab.yaml:6:13: error: `needs_disk: 2` is not a size"),
+        "{}",
+        text[0]
+    );
+    assert!(text[0].ends_with("e.g. `needs_disk: 2 GiB`"), "{}", text[0]);
+    assert!(
+        text[1].contains("lab.yaml:7:15: error: `needs_memory` is zero"),
+        "{}",
+        text[1]
+    );
+}

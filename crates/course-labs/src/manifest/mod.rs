@@ -123,6 +123,8 @@ fn build(r: &mut Reader<'_>, raw: RawLab, manifest: &Path, dir: &Path) -> Lab {
         }
     };
     let (runs_with, runs_with_lines) = validate::runs_with(r, raw.runs_with);
+    let needs_disk = validate::size(r, raw.needs_disk, "needs_disk");
+    let needs_memory = validate::size(r, raw.needs_memory, "needs_memory");
     Lab {
         id: header.id,
         title: header.title,
@@ -137,6 +139,8 @@ fn build(r: &mut Reader<'_>, raw: RawLab, manifest: &Path, dir: &Path) -> Lab {
         dir: dir.to_path_buf(),
         manifest_path: manifest.to_path_buf(),
         runs_with_lines,
+        needs_disk,
+        needs_memory,
     }
 }
 

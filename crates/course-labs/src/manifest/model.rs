@@ -35,6 +35,11 @@ pub struct Lab {
     pub manifest_path: PathBuf,
     /// Line of each `runs_with` entry, for diagnostics.
     pub runs_with_lines: Vec<u64>,
+    /// Free disk the lab needs in the workspace's file system, in bytes
+    /// (its environments, images and data), if declared.
+    pub needs_disk: Option<u64>,
+    /// Memory the lab needs available while it runs, in bytes, if declared.
+    pub needs_memory: Option<u64>,
 }
 
 /// A tool the lab needs.

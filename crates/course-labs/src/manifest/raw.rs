@@ -22,6 +22,8 @@ const LAB: Shape = Shape {
         "files",
         "ignore",
         "steps",
+        "needs_disk",
+        "needs_memory",
     ],
     required: &[
         ("id", "id: <the lab's folder name>"),
@@ -115,6 +117,8 @@ pub(super) struct RawLab {
     pub(super) files_empty_at: Option<(u64, u64)>,
     pub(super) ignore: Vec<At<String>>,
     pub(super) steps: Vec<RawStep>,
+    pub(super) needs_disk: Option<At<String>>,
+    pub(super) needs_memory: Option<At<String>>,
 }
 
 pub(super) struct RawRequirement {
@@ -242,6 +246,8 @@ pub(super) fn read_lab(r: &mut Reader<'_>, root: &Node) -> Option<RawLab> {
             .map(|n| n.at),
         ignore: r.texts(&f, "ignore"),
         steps,
+        needs_disk: r.text(&f, "needs_disk"),
+        needs_memory: r.text(&f, "needs_memory"),
     })
 }
 

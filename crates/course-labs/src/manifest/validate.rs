@@ -149,3 +149,100 @@ pub(super) fn runs_with(r: &mut Reader<'_>, raw: Vec<At<String>>) -> (Vec<String
     }
     (ids, lines)
 }
+
+/// A size the lab needs (`needs_disk`, `needs_memory`), in bytes: a number
+/// and a unit, `2 GiB`, `512 MiB` or `1.5 GB`. Zero, a bare number and an
+/// unknown unit are problems.
+pub(super) fn size(r: &mut Reader<'_>, raw: Option<At<String>>, name: &str) -> Option<u64> {
+    let raw = raw?;
+    match parse_size(&raw.value) {
+        Some(0) => {
+            r.problem(
+                raw.at,
+                format!("`{name}` is zero"),
+                format!(
+                    "leave `{name}` out, or give what the lab really needs, e.g. `{name}: 2 GiB`"
+                ),
+            );
+            None
+        }
+        Some(bytes) => Some(bytes),
+        None => {
+            r.problem(
+                raw.at,
+                format!("`{name}: {}` is not a size", raw.value),
+                format!(
+                    "write a number and a unit (KiB, MiB, GiB, TiB, KB, MB, GB or TB), e.g. `{name}: 2 GiB`"
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Parses `NUMBER UNIT` (`2 GiB`, `1.5GB`, `512 MiB`) into bytes.
+pub(super) fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit = unit.trim();
+    let scale: u64 = match unit {
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        "TiB" => 1 << 40,
+        "KB" | "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "TB" => 1_000_000_000_000,
+        _ => return None,
+    };
+    if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
+        return None;
+    }
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if frac.contains('.') || frac.len() > 3 {
+        return None;
+    }
+    let whole: u64 = whole.parse().ok()?;
+    let frac_value: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    let frac_scale = 10u64.pow(u32::try_from(frac.len()).ok()?);
+    let bytes = whole
+        .checked_mul(scale)?
+        .checked_add(frac_value.checked_mul(scale)? / frac_scale)?;
+    // More than 64 TiB is a typo, not a lab.
+    (bytes <= 64 << 40).then_some(bytes)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_are_read_with_their_unit() {
+        assert_eq!(parse_size("2 GiB"), Some(2 << 30));
+        assert_eq!(parse_size("512MiB"), Some(512 << 20));
+        assert_eq!(parse_size("1.5 GB"), Some(1_500_000_000));
+        assert_eq!(parse_size(" 0.25 GiB "), Some(1 << 28));
+        assert_eq!(parse_size("0 GiB"), Some(0));
+        for bad in [
+            "2",
+            "2 gigs",
+            "GiB",
+            "1.2.3 GiB",
+            ".5 GiB",
+            "5. GiB",
+            "-1 GiB",
+            "99999 TiB",
+            "1.2345 GiB",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+}
