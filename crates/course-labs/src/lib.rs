@@ -18,6 +18,7 @@ mod manifest;
 mod pins;
 mod readme;
 mod transcript;
+pub mod troubleshoot;
 mod version;
 mod zip;
 
