@@ -1,5 +1,5 @@
-//! Finding `{{#lab ID}}`, `{{#lab-progress}}` and `{{#lab-output LAB STEP}}`
-//! in a chapter, the way mdBook's own `{{#include}}` works: not inside code
+//! Finding `{{#lab ID}}`, `{{#lab-progress}}`, `{{#lab-output LAB STEP}}`
+//! and `{{#quiz}}` … `{{#endquiz}}` (see [`crate::quiz`]) in a chapter, the way mdBook's own `{{#include}}` works: not inside code
 //! (nor inside an HTML comment), and `\{{#lab …}}` is an escape.
 
 use std::ops::Range;
@@ -39,6 +39,8 @@ pub enum DirectiveKind {
         /// Which lines to keep (all when None).
         cut: Option<Cut>,
     },
+    /// `{{#quiz}}` … `{{#endquiz}}`: a self-check question answered on the page.
+    Quiz(Box<crate::quiz::Quiz>),
     /// `\{{#lab …}}`: stays as text, without the backslash.
     Escaped,
     /// Looks like a directive but is malformed; the message says why.
@@ -144,11 +146,25 @@ impl RawHtml {
 
 /// Every lab directive of a chapter, in order. Cheap when there is none.
 pub fn find_directives(text: &str) -> Vec<Directive> {
-    if !text.contains(OPEN) {
+    let has_quiz = text.contains(crate::quiz::OPEN) || text.contains(crate::quiz::CLOSE);
+    if !text.contains(OPEN) && !has_quiz {
         return Vec::new();
     }
     let code = code_ranges(text);
     let in_code = |pos: usize| code.iter().any(|r| r.contains(&pos));
+    let mut found = labs(text, &in_code);
+    if has_quiz {
+        let quizzes = crate::quiz::find(text, &in_code);
+        // A quiz is spliced whole: nothing inside it is a directive of its own.
+        found.retain(|d| !quizzes.iter().any(|q| q.range.contains(&d.range.start)));
+        found.extend(quizzes);
+        found.sort_by_key(|d| d.range.start);
+    }
+    found
+}
+
+/// The `{{#lab…}}` directives of a chapter.
+fn labs(text: &str, in_code: &dyn Fn(usize) -> bool) -> Vec<Directive> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(rel) = text[from..].find(OPEN) {
@@ -278,7 +294,7 @@ fn parse_cut(option: &str) -> Result<Cut, String> {
     }
 }
 
-fn at(text: &str, range: Range<usize>, kind: DirectiveKind) -> Directive {
+pub(crate) fn at(text: &str, range: Range<usize>, kind: DirectiveKind) -> Directive {
     let before = &text[..range.start];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);

@@ -163,9 +163,12 @@ impl Splicer<'_> {
             .as_ref()
             .map_or(0, |p| p.components().count().saturating_sub(1));
         let path_to_root = "../".repeat(depth);
+        let page = ch.path.as_ref().map_or(String::new(), |p| {
+            p.with_extension("").to_string_lossy().replace('\\', "/")
+        });
         let mut content = ch.content.clone();
         for d in ds.iter().rev() {
-            if let Some(replacement) = self.replacement(&ch.content, d, &path_to_root)? {
+            if let Some(replacement) = self.replacement(&ch.content, d, &path_to_root, &page)? {
                 content.replace_range(d.range.clone(), &replacement);
             }
         }
@@ -173,7 +176,13 @@ impl Splicer<'_> {
     }
 
     /// What replaces `d` in `text` (None: it stays).
-    fn replacement(&self, text: &str, d: &Directive, path_to_root: &str) -> Result<Option<String>> {
+    fn replacement(
+        &self,
+        text: &str,
+        d: &Directive,
+        path_to_root: &str,
+        page: &str,
+    ) -> Result<Option<String>> {
         let range = d.range.clone();
         Ok(Some(match &d.kind {
             DirectiveKind::Escaped => text[range.start + 1..range.end].to_owned(),
@@ -199,6 +208,7 @@ impl Splicer<'_> {
                 };
                 output::in_place(text, range, &output::code_block(&t.output, *cut))
             }
+            DirectiveKind::Quiz(quiz) => block_at(text, range, &crate::quiz::render(quiz, page)),
             DirectiveKind::Invalid(_) => return Ok(None),
         }))
     }

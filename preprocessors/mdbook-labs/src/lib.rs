@@ -21,6 +21,7 @@ mod highlight;
 mod html;
 pub mod logging;
 mod output;
+pub mod quiz;
 mod render;
 mod site;
 mod validate;

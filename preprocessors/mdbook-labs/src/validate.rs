@@ -89,7 +89,10 @@ impl<'a> Validator<'a> {
                 Err(OutputProblem::Other { message, help }) => Some(at(message).with_help(help)),
             },
             DirectiveKind::Invalid(why) => Some(at(why.clone())),
-            DirectiveKind::Lab(_) | DirectiveKind::Escaped | DirectiveKind::Progress => None,
+            DirectiveKind::Lab(_)
+            | DirectiveKind::Escaped
+            | DirectiveKind::Progress
+            | DirectiveKind::Quiz(_) => None,
         }
     }
 
