@@ -29,6 +29,7 @@
 mod api;
 mod checks;
 mod events;
+mod known;
 mod probe;
 mod proc;
 mod runner;
@@ -37,6 +38,7 @@ mod server;
 mod state;
 
 pub use api::app;
+pub use known::Known;
 pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{

@@ -87,6 +87,9 @@ pub struct Settings {
     pub port: u16,
     /// Resource bounds.
     pub limits: Limits,
+    /// The book's troubleshooting entries with symptoms, to match failures
+    /// against (see `course_labs::troubleshoot`).
+    pub known: Vec<course_labs::troubleshoot::Entry>,
 }
 
 /// The server's state: cheap to clone, shared by every request and task.
@@ -123,6 +126,8 @@ pub(crate) struct LabEntry {
     pub(crate) steps: Mutex<Steps>,
     /// Woken whenever a command of the lab ends.
     pub(crate) exited: Notify,
+    /// The troubleshooting entries of the lab's module, then the appendix's.
+    pub(crate) known: Vec<course_labs::troubleshoot::Entry>,
 }
 
 /// The slots commands take while they run, shared by every lab.
@@ -157,6 +162,7 @@ impl LabEntry {
             watch: Mutex::new(Watch::default()),
             steps: Mutex::new(Steps::default()),
             exited: Notify::new(),
+            known: Vec::new(),
         }
     }
 
@@ -188,7 +194,9 @@ impl AppState {
             .labs
             .iter()
             .map(|lab| {
-                let entry = LabEntry::new(lab.clone(), settings.workspace.join(&lab.id), limits);
+                let mut entry =
+                    LabEntry::new(lab.clone(), settings.workspace.join(&lab.id), limits);
+                entry.known = crate::known::for_module(&settings.known, lab.module);
                 (lab.id.clone(), Arc::new(entry))
             })
             .collect();

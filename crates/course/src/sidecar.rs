@@ -112,11 +112,18 @@ pub fn state(
             limits.max_sse_per_lab = limits.max_sse_per_lab.min(fits);
         }
     }
+    // The book's known failures, so a failed step or check can point at its
+    // fix; a malformed symptom is left out here (`course check` reports it).
+    let (known, symptom_problems) = course_labs::troubleshoot::load_book(&project.src);
+    for p in &symptom_problems {
+        eprintln!("warning: {p}");
+    }
     let settings = Settings {
         workspace,
         allowed_origins,
         port,
         limits,
+        known,
     };
     AppState::new(catalog, settings).context("starting the sidecar")
 }

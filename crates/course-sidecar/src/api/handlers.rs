@@ -130,6 +130,9 @@ struct CheckStatus<'a> {
     #[serde(flatten)]
     result: CheckResult,
     hint: Option<&'a str>,
+    /// The troubleshooting entry a failed check is known as, if one matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known: Option<crate::Known>,
 }
 
 /// `GET /api/labs/{lab}/status`: answered from the cache at once; a stale
@@ -160,6 +163,9 @@ pub(super) async fn status(LabParam(entry): LabParam) -> Json<serde_json::Value>
                     CheckStatus {
                         kind: check.spec.kind(),
                         hint: hint.and(check.hint.as_deref()),
+                        known: (result.state == checks::CheckState::Fail)
+                            .then(|| crate::known::for_check(&entry, &result.message))
+                            .flatten(),
                         result,
                     }
                 }),

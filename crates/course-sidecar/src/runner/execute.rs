@@ -33,7 +33,10 @@ struct ExitEvent<'a> {
 }
 
 /// Records how a command ended and tells the watchers.
-pub(super) fn finish(entry: &LabEntry, step_id: &str, exit: ExitInfo) {
+pub(super) fn finish(entry: &LabEntry, step_id: &str, mut exit: ExitInfo) {
+    if exit.phase == Phase::Run && !exit.succeeded() && exit.reason != ExitReason::Cancelled {
+        exit.known = crate::known::for_run(entry, step_id, exit.code);
+    }
     {
         let mut steps = lock(&entry.steps);
         let run = steps.by_id.entry(step_id.to_owned()).or_default();
@@ -61,6 +64,7 @@ pub(super) fn failed_to_start(phase: Phase) -> ExitInfo {
         signal: None,
         finished_at_ms: now_ms(),
         duration_ms: 0,
+        known: None,
     }
 }
 
@@ -128,6 +132,7 @@ pub(super) async fn execute(
         signal,
         finished_at_ms: now_ms(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        known: None,
     }
 }
 

@@ -156,6 +156,9 @@ pub struct ExitInfo {
     pub finished_at_ms: u64,
     /// How long it ran.
     pub duration_ms: u64,
+    /// The troubleshooting entry a failed run is known as, if one matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::Known>,
 }
 
 impl ExitInfo {

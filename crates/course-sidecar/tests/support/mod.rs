@@ -116,6 +116,7 @@ impl Fixture {
                 allowed_origins: origins.iter().map(|o| o.to_string()).collect(),
                 port,
                 limits,
+                known: Vec::new(),
             },
         )
         .expect("state")
