@@ -51,7 +51,7 @@ export default [
         // The widget, and course serve's live-reload script
         // (crates/course/src/serve/reload.js): classic <script>s that share
         // each page's global scope with mdBook's own scripts.
-        files: ["theme/**/*.js", "crates/**/*.js"],
+        files: ["theme/**/*.js", "book/theme/**/*.js", "crates/**/*.js"],
         languageOptions: {
             ecmaVersion: "latest",
             sourceType: "script",

@@ -1,0 +1,174 @@
+// The self-check quizzes in a real browser: `course build` of the real book,
+// the site served as static files (no sidecar, as GitHub Pages serves it),
+// and Debian's headless Chromium driven by playwright-core. A reader answers
+// a question wrong, then right, with the keyboard only, and hears each
+// result; resets it; and finds the score again after a reload.
+//
+//   node --test tests/browser/quiz.test.mjs
+//   QUIZ_PAGE=01-docker/troubleshooting.html ...   # another converted page
+//
+// Without chromium or playwright-core the test is skipped with a hint, but
+// fails with CI=true.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { serveSite } from "../../scripts/lib/site.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, COURSE, ROOT, WAIT, ensureCourse, missingTools, playwright, watchProblems } from "./support.mjs";
+
+const BASE = "/mlops-course/";
+const PAGE = process.env.QUIZ_PAGE || "00-introduction/troubleshooting.html";
+const KEY = `course-quiz:${PAGE.replace(/\.html$/, "")}:1`;
+
+const missing = missingTools("self-check quizzes in Chromium");
+
+describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0 }, () => {
+    let dir, server, browser, url;
+
+    before(async () => {
+        ensureCourse();
+        dir = mkdtempSync(path.join(os.tmpdir(), "course-quiz-"));
+        const site = path.join(dir, "site");
+        const built = spawnSync(COURSE, ["build", "--dest", site], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(built.status, 0, `course build failed:\n${built.stdout}${built.stderr}`);
+        ({ server } = await serveSite(site, { base: BASE }));
+        url = `http://127.0.0.1:${server.address().port}${BASE}${PAGE}`;
+        browser = await playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    });
+
+    after(async () => {
+        await browser?.close();
+        server?.close();
+        if (dir) { rmSync(dir, { recursive: true, force: true }); }
+    });
+
+    it("is answered wrong, then right, by keyboard, with each result announced; reset; kept across a reload", async () => {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+        const page = await context.newPage();
+        const problems = [];
+        watchProblems(page, problems, false);
+        // No network: every request stays on the site's own origin.
+        const origin = new URL(url).origin;
+        const foreign = [];
+        page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) { foreign.push(r.url()); } });
+        await page.goto(url);
+
+        const quiz = page.locator(".quiz").first();
+        const status = quiz.locator(".quiz-status");
+        const score = page.locator(".quiz-score-text");
+        const total = await page.locator(".quiz").count();
+        assert.ok(total >= 2, `${PAGE} has quizzes (found ${total})`);
+        await score.getByText(`Your score: 0 of ${total} right`).waitFor({ timeout: WAIT });
+        assert.equal(await status.getAttribute("role"), "status", "the result is a live region");
+        // The question is the fieldset's accessible name.
+        const legend = (await quiz.locator("legend").textContent()).trim();
+        assert.ok(legend.startsWith("1. "), legend);
+        assert.equal(await quiz.getByRole("group", { name: legend }).count(), 1);
+
+        // The right and a wrong choice, by the page's own marks.
+        const choices = quiz.locator(".quiz-choice");
+        const n = await choices.count();
+        const rights = [];
+        for (let i = 0; i < n; i++) { if (await choices.nth(i).getAttribute("data-right") === "true") { rights.push(i); } }
+        assert.equal(rights.length, 1, "question 1 has one right choice (radio buttons)");
+        const right = rights[0];
+        const wrong = right === 0 ? 1 : 0;
+        for (let i = 0; i < n; i++) {
+            const box = await choices.nth(i).locator("input").boundingBox();
+            assert.ok(box.width >= 24 && box.height >= 24, `choice ${i + 1} is a 24 px target: ${JSON.stringify(box)}`);
+        }
+
+        // Keyboard only: from the score's reset button, Tab into the group.
+        await page.locator(".quiz-reset-all").focus();
+        await page.keyboard.press("Tab");
+        const focusedName = () => page.evaluate(() => document.activeElement?.name || document.activeElement?.textContent);
+        assert.equal(await focusedName(), "quiz-1", "Tab reaches the first question's choices");
+        // Move to the wrong choice with the arrows (Space selects the first).
+        await page.keyboard.press("Space");
+        for (let i = 0; i < wrong; i++) { await page.keyboard.press("ArrowDown"); }
+        assert.ok(await choices.nth(wrong).locator("input").isChecked());
+        await page.keyboard.press("Tab");
+        assert.equal(await focusedName(), "Check");
+        await page.keyboard.press("Enter");
+        await status.getByText("Not right (try 1).").waitFor({ timeout: WAIT });
+        const said = await status.textContent();
+        const why = (await choices.nth(wrong).locator(".quiz-why").textContent()).trim();
+        assert.ok(why.includes("Wrong:"), why);
+        assert.ok(said.includes(why.replace(/^✗\s*/, "")), `the reason is announced: ${said}`);
+        assert.ok(await choices.nth(wrong).locator(".quiz-why").isVisible(), "the chosen wrong choice shows why");
+        assert.ok(!(await choices.nth(right).locator(".quiz-why").isVisible()), "the right one is not given away");
+        assert.equal(await quiz.locator("details").evaluate((d) => d.open), false);
+        assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), KEY)).state, "wrong");
+
+        // Back to the group, to the right choice, check again.
+        await page.keyboard.press("Shift+Tab");
+        assert.equal(await focusedName(), "quiz-1");
+        const steps = right - wrong;
+        for (let i = 0; i < Math.abs(steps); i++) { await page.keyboard.press(steps > 0 ? "ArrowDown" : "ArrowUp"); }
+        assert.ok(await choices.nth(right).locator("input").isChecked());
+        await page.keyboard.press("Tab");
+        await page.keyboard.press("Enter");
+        await status.getByText(`Right (try 2). The explanation is open below. Score: 1 of ${total} right.`).waitFor({ timeout: WAIT });
+        assert.ok(await quiz.locator("details").evaluate((d) => d.open), "the explanation opens");
+        for (let i = 0; i < n; i++) {
+            assert.ok(await choices.nth(i).locator(".quiz-why").isVisible(), `choice ${i + 1} shows its reason once right`);
+        }
+        // Right and wrong are said in words and an icon, not by colour alone.
+        assert.match(await choices.nth(right).locator(".quiz-why").textContent(), /✓ Right/);
+        assert.match(await choices.nth(wrong).locator(".quiz-why").textContent(), /✗ Wrong:/);
+        await score.getByText(`Your score: 1 of ${total} right`).waitFor({ timeout: WAIT });
+
+        // The score is kept: after a reload, the same answer and the same score.
+        await page.reload();
+        await score.getByText(`Your score: 1 of ${total} right`).waitFor({ timeout: WAIT });
+        assert.ok(await choices.nth(right).locator("input").isChecked(), "the answer is restored");
+        assert.match(await status.textContent(), /You answered this right before/);
+        const saved = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), KEY));
+        assert.equal(saved.state, "right");
+        assert.equal(saved.tries, 2);
+        assert.equal(await page.evaluate((p) => localStorage.getItem(`course-quiz-total:${p}`), PAGE.replace(/\.html$/, "")), String(total));
+
+        // Reset, by keyboard: Check, then Tab to Reset.
+        await quiz.locator(".quiz-check").focus();
+        await page.keyboard.press("Tab");
+        assert.equal(await focusedName(), "Reset");
+        await page.keyboard.press("Enter");
+        await status.getByText(`Reset: answer again. Score: 0 of ${total} right.`).waitFor({ timeout: WAIT });
+        assert.ok(!(await choices.nth(right).locator("input").isChecked()));
+        assert.equal(await page.evaluate((k) => localStorage.getItem(k), KEY), null);
+        await score.getByText(`Your score: 0 of ${total} right`).waitFor({ timeout: WAIT });
+        await page.reload();
+        await score.getByText(`Your score: 0 of ${total} right`).waitFor({ timeout: WAIT });
+        assert.equal(await status.textContent(), "");
+
+        // Checking nothing says what to do, and records nothing.
+        await quiz.locator(".quiz-check").click();
+        await status.getByText("Choose an answer first.").waitFor({ timeout: WAIT });
+        assert.equal(await page.evaluate((k) => localStorage.getItem(k), KEY), null);
+
+        assert.deepEqual(foreign, [], "no request leaves the site");
+        assert.deepEqual(problems, []);
+        await context.close();
+    });
+
+    it("shows the question, the choices and the answer without JavaScript", async () => {
+        const context = await browser.newContext({ javaScriptEnabled: false });
+        const page = await context.newPage();
+        await page.goto(url);
+        const quiz = page.locator(".quiz").first();
+        assert.ok(await quiz.locator("legend").isVisible());
+        assert.ok(await quiz.locator(".quiz-choice").first().isVisible());
+        assert.equal(await quiz.locator(".quiz-actions").isVisible(), false, "no Check button that cannot work");
+        await quiz.locator("summary").click();
+        const key = quiz.locator(".quiz-key");
+        assert.ok(await key.isVisible());
+        const said = await key.textContent();
+        assert.match(said, /✓ Right:/);
+        assert.match(said, /✗ Wrong:/);
+        await context.close();
+    });
+});
