@@ -29,16 +29,16 @@
 mod api;
 mod checks;
 mod events;
-mod known;
+mod help;
 mod probe;
 mod proc;
+mod progress;
 mod runner;
 mod security;
 mod server;
 mod state;
 
 pub use api::app;
-pub use known::Known;
 pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{

@@ -650,3 +650,105 @@ async fn tm_reset_touches_only_what_the_lab_started() {
     let _ = bystander.kill();
     let _ = bystander.wait();
 }
+
+#[tokio::test]
+async fn tm_progress_reads_and_imports_need_the_token() {
+    let fx = Fixture::demo();
+    let state = fx.state(fast());
+    // A GET, yet it needs the token: it says what the learner did and when.
+    let r = call(&state, get("/api/progress")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let wrong = request(Method::GET, "/api/progress")
+        .header("authorization", "Bearer wrong")
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(call(&state, wrong).await.status, StatusCode::UNAUTHORIZED);
+    let right = request(Method::GET, "/api/progress")
+        .header("x-course-token", state.token())
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(call(&state, right).await.status, StatusCode::OK);
+    let body = r#"{"version":1,"entries":[{"lab":"demo","step":"hello","at":"2026-01-01T00:00:00Z","check":{"state":"pass","message":"m"}}]}"#;
+    let unsigned = request(Method::POST, "/api/progress/import")
+        .body(Body::from(body))
+        .expect("req");
+    assert_eq!(
+        call(&state, unsigned).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(!fx.workspace().join("progress.json").exists());
+}
+
+#[tokio::test]
+async fn tm_progress_cannot_be_claimed_by_a_request() {
+    let fx = Fixture::demo();
+    let state = fx.state(fast());
+    let claim = serde_json::json!({"version": 1, "entries": [
+        {"lab": "demo", "step": "hello", "at": "2026-01-01T00:00:00Z", "check": {"state": "pass", "message": "m"}, "imported": false},
+        {"lab": "../../x", "step": "hello", "at": "2026-01-01T00:00:00Z", "check": {"state": "pass", "message": "m"}},
+        {"lab": "demo", "step": "../../../etc", "at": "2026-01-01T00:00:00Z", "check": {"state": "pass", "message": "m"}}
+    ]});
+    let r = call(
+        &state,
+        request(Method::POST, "/api/progress/import")
+            .header("authorization", format!("Bearer {}", state.token()))
+            .body(Body::from(claim.to_string()))
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert_eq!(r.json["imported"], 1);
+    assert_eq!(r.json["ignored"], 2);
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.workspace().join("progress.json")).expect("progress.json"),
+    )
+    .expect("json");
+    let entries = file["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0]["imported"], true,
+        "an import is marked imported, whatever it says"
+    );
+    // Only files the sidecar owns, in the workspace folder, are written.
+    let mut names: Vec<String> = std::fs::read_dir(fx.workspace())
+        .expect("workspace")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["progress.json"]);
+    // An earned entry comes from the check passing, and then only.
+    export(&state, "demo").await;
+    status_until(&state, "demo", |s| {
+        step(s, "hello")["check"]["state"] == "pass"
+    })
+    .await;
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fx.workspace().join("progress.json")).expect("progress.json"),
+    )
+    .expect("json");
+    assert!(file["entries"][0].get("imported").is_none(), "{file}");
+}
+
+#[tokio::test]
+async fn tm_help_bundle_needs_the_token_and_is_redacted() {
+    let fx = Fixture::demo();
+    let state = fx.state(fast());
+    let r = call(
+        &state,
+        request(Method::POST, "/api/labs/demo/help")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = call(&state, post("/api/labs/..%2F..%2Fetc/help", state.token())).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = call(&state, post("/api/labs/demo/help", state.token())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = r.json.as_str().expect("text");
+    assert!(text.starts_with("Lab: demo"), "{text}");
+    assert!(!text.contains(state.token()));
+    let home = std::env::var("HOME").unwrap_or_default();
+    assert!(home.len() < 2 || !text.contains(&home), "{text}");
+}

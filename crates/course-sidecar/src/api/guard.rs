@@ -156,7 +156,7 @@ fn preflight(request: &HeaderMap) -> Response {
 
 /// The token from `Authorization: Bearer …` or `X-Course-Token`. Either
 /// header, if right, is enough; neither is ever logged.
-fn token_presented(state: &AppState, headers: &HeaderMap) -> bool {
+pub(super) fn token_presented(state: &AppState, headers: &HeaderMap) -> bool {
     let bearer = headers.get_all(AUTHORIZATION).iter().any(|v| {
         let v = v.as_bytes();
         v.len() > 7

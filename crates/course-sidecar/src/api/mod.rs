@@ -7,6 +7,8 @@
 
 mod guard;
 mod handlers;
+mod help;
+mod progress;
 
 use std::sync::Arc;
 
@@ -203,6 +205,9 @@ pub fn app(state: AppState) -> Router {
             post(handlers::cancel),
         )
         .route("/api/labs/{lab}/steps/{step}/output", get(handlers::output))
+        .route("/api/progress", get(progress::get))
+        .route("/api/progress/import", post(progress::import))
+        .route("/api/labs/{lab}/help", post(help::help))
         .fallback(handlers::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), guard::guard))
         .with_state(state)

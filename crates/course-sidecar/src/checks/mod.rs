@@ -170,6 +170,15 @@ pub(crate) async fn refresh(entry: &LabEntry) {
     }
     for (i, result) in &changed {
         if let Some(step) = entry.lab.steps.get(*i) {
+            if result.state == CheckState::Pass {
+                // The lab's copy is `WORKSPACE/ID`: progress is kept beside it.
+                crate::progress::record_pass(
+                    entry.dir.parent().unwrap_or(&entry.dir),
+                    &entry.lab.id,
+                    &step.id,
+                    &result.message,
+                );
+            }
             entry.send("status", &status_event(step, result));
         }
     }
