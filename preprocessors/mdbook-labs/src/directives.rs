@@ -1,8 +1,10 @@
-//! Finding `{{#lab ID}}`, `{{#lab-progress}}`, `{{#lab-output LAB STEP}}`
-//! and `{{#quiz}}` … `{{#endquiz}}` (see [`crate::quiz`]) in a chapter, the way mdBook's own `{{#include}}` works: not inside code
+//! Finding `{{#lab ID}}`, `{{#lab-progress}}`, `{{#lab-output LAB STEP}}`,
+//! `{{#symptom …}}` and `{{#quiz}}` … `{{#endquiz}}` (see [`crate::quiz`]) in a chapter, the way mdBook's own `{{#include}}` works: not inside code
 //! (nor inside an HTML comment), and `\{{#lab …}}` is an escape.
 
 use std::ops::Range;
+
+use course_labs::troubleshoot as symptom;
 
 use mdbook_markdown::pulldown_cmark::{Event, Tag};
 use mdbook_markdown::{MarkdownOptions, new_cmark_parser};
@@ -41,6 +43,10 @@ pub enum DirectiveKind {
     },
     /// `{{#quiz}}` … `{{#endquiz}}`: a self-check question answered on the page.
     Quiz(Box<crate::quiz::Quiz>),
+    /// `{{#symptom …}}`: what a troubleshooting entry looks like when a
+    /// learner hits it (see `course_labs::troubleshoot`); the page shows
+    /// nothing of it.
+    Symptom,
     /// `\{{#lab …}}`: stays as text, without the backslash.
     Escaped,
     /// Looks like a directive but is malformed; the message says why.
@@ -147,12 +153,17 @@ impl RawHtml {
 /// Every lab directive of a chapter, in order. Cheap when there is none.
 pub fn find_directives(text: &str) -> Vec<Directive> {
     let has_quiz = text.contains(crate::quiz::OPEN) || text.contains(crate::quiz::CLOSE);
-    if !text.contains(OPEN) && !has_quiz {
+    let has_symptom = text.contains(symptom::DIRECTIVE);
+    if !text.contains(OPEN) && !has_quiz && !has_symptom {
         return Vec::new();
     }
     let code = code_ranges(text);
     let in_code = |pos: usize| code.iter().any(|r| r.contains(&pos));
     let mut found = labs(text, &in_code);
+    if has_symptom {
+        found.extend(symptoms(text, &in_code));
+        found.sort_by_key(|d| d.range.start);
+    }
     if has_quiz {
         let quizzes = crate::quiz::find(text, &in_code);
         // A quiz is spliced whole: nothing inside it is a directive of its own.
@@ -161,6 +172,22 @@ pub fn find_directives(text: &str) -> Vec<Directive> {
         found.sort_by_key(|d| d.range.start);
     }
     found
+}
+
+/// The `{{#symptom …}}` directives of a chapter: their syntax and patterns
+/// are checked by the course's one parser of them.
+fn symptoms(text: &str, in_code: &dyn Fn(usize) -> bool) -> Vec<Directive> {
+    symptom::find_symptoms(text)
+        .into_iter()
+        .filter(|d| !in_code(d.range.start))
+        .map(|d| {
+            let kind = match d.parsed {
+                Ok(_) => DirectiveKind::Symptom,
+                Err(why) => DirectiveKind::Invalid(why),
+            };
+            at(text, d.range, kind)
+        })
+        .collect()
 }
 
 /// The `{{#lab…}}` directives of a chapter.
@@ -372,6 +399,33 @@ mod tests {
         assert_eq!(
             kinds("<!-- x --> {{#lab a}} <!-- {{#lab b}} -->"),
             vec![DirectiveKind::Lab("a".into())]
+        );
+    }
+
+    #[test]
+    fn symptoms_are_directives_and_malformed_ones_say_why() {
+        let text =
+            "### Port taken\n{{#symptom output=\"in use\" port=5000 from=\"f.txt\"}}\n\nFix.\n";
+        let d = find_directives(text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].kind, DirectiveKind::Symptom);
+        assert_eq!((d[0].line, d[0].column), (2, 1));
+        assert_eq!(
+            &text[d[0].range.clone()],
+            "{{#symptom output=\"in use\" port=5000 from=\"f.txt\"}}"
+        );
+        assert!(
+            matches!(&kinds("{{#symptom output=\"(\" from=\"f\"}}")[..], [DirectiveKind::Invalid(why)] if why.contains("regular expression"))
+        );
+        assert!(kinds("`{{#symptom exit=1 from=\"f\"}}`").is_empty());
+        assert!(kinds("<pre>{{#symptom exit=1 from=\"f\"}}</pre>").is_empty());
+        assert_eq!(
+            kinds("{{#lab b}} {{#symptom exit=1 from=\"f\"}} {{#lab a}}"),
+            vec![
+                DirectiveKind::Lab("b".into()),
+                DirectiveKind::Symptom,
+                DirectiveKind::Lab("a".into())
+            ]
         );
     }
 

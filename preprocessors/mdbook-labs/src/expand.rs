@@ -209,6 +209,7 @@ impl Splicer<'_> {
                 output::in_place(text, range, &output::code_block(&t.output, *cut))
             }
             DirectiveKind::Quiz(quiz) => block_at(text, range, &crate::quiz::render(quiz, page)),
+            DirectiveKind::Symptom => String::new(),
             DirectiveKind::Invalid(_) => return Ok(None),
         }))
     }

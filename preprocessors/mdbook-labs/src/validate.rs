@@ -92,7 +92,8 @@ impl<'a> Validator<'a> {
             DirectiveKind::Lab(_)
             | DirectiveKind::Escaped
             | DirectiveKind::Progress
-            | DirectiveKind::Quiz(_) => None,
+            | DirectiveKind::Quiz(_)
+            | DirectiveKind::Symptom => None,
         }
     }
 
