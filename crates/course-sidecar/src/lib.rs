@@ -28,6 +28,7 @@
 
 mod api;
 mod checks;
+mod doctor;
 mod events;
 mod help;
 mod probe;

@@ -752,3 +752,69 @@ async fn tm_help_bundle_needs_the_token_and_is_redacted() {
     let home = std::env::var("HOME").unwrap_or_default();
     assert!(home.len() < 2 || !text.contains(&home), "{text}");
 }
+
+#[tokio::test]
+async fn tm_the_doctor_needs_the_token_runs_only_its_list_and_is_bounded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let marker = tmp.path().join("pwned");
+    let yaml = lab_yaml("doc", &[], DEMO_STEPS).replace(
+        "minutes: 5\n",
+        &format!(
+            "minutes: 5\nrequires:\n  - tool: \"sh -c 'touch {m}'\"\n  - tool: \"../../bin/sh\"\n  - tool: \"$(touch {m})\"\n  - tool: nosuchtool-doctor\n",
+            m = marker.display()
+        ),
+    );
+    let fx = Fixture::new(&[("doc", yaml)]);
+    let state = fx.state(fast());
+    // A read, but it starts programs and names other processes: token only.
+    let r = call(&state, get("/api/labs/doc/doctor")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = call(
+        &state,
+        request(Method::GET, "/api/labs/doc/doctor")
+            .header("x-course-token", "0".repeat(64))
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let started = Instant::now();
+    let r = call(
+        &state,
+        request(Method::GET, "/api/labs/doc/doctor")
+            .header("x-course-token", state.token())
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.json);
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    let items = r.json["items"].as_array().expect("items");
+    // A tool name that is not a plain program name is never run, through
+    // a shell or a path: it is reported as unknown.
+    let odd: Vec<&serde_json::Value> = items
+        .iter()
+        .filter(|i| i["kind"] == "tool" && i["id"] != "tool-nosuchtool-doctor")
+        .collect();
+    assert_eq!(odd.len(), 3, "{items:#?}");
+    for i in odd {
+        assert_eq!(i["state"], "unknown", "{i:#}");
+        assert!(
+            i["detail"]
+                .as_str()
+                .expect("d")
+                .contains("not a program name"),
+            "{i:#}"
+        );
+    }
+    assert!(
+        !marker.exists(),
+        "the doctor ran a tool name through a shell"
+    );
+    // No step needs Docker and no tool is docker: docker is not asked.
+    assert!(items.iter().all(|i| i["kind"] != "docker"), "{items:#?}");
+}

@@ -5,6 +5,7 @@
 //! they return their own errors, and the `From` impls below are the one
 //! place that turns each into a status code and a message for the page.
 
+mod doctor;
 mod guard;
 mod handlers;
 mod help;
@@ -196,6 +197,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/labs", get(handlers::labs))
         .route("/api/session", post(handlers::session))
         .route("/api/labs/{lab}/status", get(handlers::status))
+        .route("/api/labs/{lab}/doctor", get(doctor::doctor))
         .route("/api/labs/{lab}/events", get(handlers::events))
         .route("/api/labs/{lab}/export", post(handlers::export))
         .route("/api/labs/{lab}/reset", post(handlers::reset))
