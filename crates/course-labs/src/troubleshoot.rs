@@ -570,6 +570,70 @@ pub fn load_book(src: &Path) -> (Vec<Entry>, Vec<Diagnostic>) {
     (entries, diags)
 }
 
+/// Every problem of the book's symptoms, for `course check`: each
+/// directive parses, its patterns compile, its `from` file exists under
+/// [`FAILURES_DIR`] of the project at `root`, and that recorded failure
+/// matches this symptom, so this entry, and no other entry of the same
+/// module or of the appendix.
+pub fn check_book(root: &Path, src: &Path) -> Vec<Diagnostic> {
+    let (entries, mut diags) = load_book(src);
+    for e in &entries {
+        let page = src.join(&e.page);
+        for s in &e.symptoms {
+            let at =
+                |message: String| Diagnostic::new(&page, s.line as u64, s.column as u64, message);
+            let record_help = format!(
+                "record it: run the failing command for real and save its output (with `# exit: N`, `# held: PORT` or `# check: MESSAGE` lines first) under {FAILURES_DIR}/"
+            );
+            let Some(rel) = crate::conventions::contained_relative(&s.from)
+                .filter(|r| r.starts_with(FAILURES_DIR))
+            else {
+                diags.push(
+                    at(format!(
+                        "`from=\"{}\"` is not a file under {FAILURES_DIR}/",
+                        s.from
+                    ))
+                    .with_help(record_help),
+                );
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(root.join(&rel)) else {
+                diags.push(at(format!("no recorded failure at {}", s.from)).with_help(record_help));
+                continue;
+            };
+            let recorded = parse_recorded(&text);
+            let held = |p: u16| recorded.held.contains(&p);
+            let f = Failure {
+                output: &recorded.output,
+                check: recorded.check.as_deref(),
+                exit: recorded.exit,
+                held: &held,
+            };
+            if !s.matches(&f) {
+                diags.push(
+                    at(format!("this symptom does not match {}, the failure it was written from", s.from))
+                        .with_help("loosen the pattern, or fix the `# exit:`/`# held:`/`# check:` lines of the recorded failure"),
+                );
+                continue;
+            }
+            let others: Vec<String> = recorded
+                .known_in(&entries, e.module)
+                .into_iter()
+                .filter(|o| !(o.page == e.page && o.line == e.line))
+                .map(|o| format!("{}:{} ({})", o.page, o.line, o.title))
+                .collect();
+            if !others.is_empty() {
+                diags.push(
+                    at(format!("{} also matches {}", s.from, others.join(", "))).with_help(
+                        "make one of the patterns narrower: a failure must point at one entry",
+                    ),
+                );
+            }
+        }
+    }
+    diags
+}
+
 // -------------------------------------------------------- recorded failures
 
 /// A failure recorded by running the failing command for real, stored under
@@ -797,6 +861,45 @@ mod tests {
         };
         assert!(!entries[0].matches(&f));
         assert!(tail(&long).len() <= TAIL_BYTES);
+    }
+
+    #[test]
+    fn check_book_feeds_each_symptom_its_recorded_failure() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path();
+        let src = root.join("book/src");
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        };
+        write(
+            "book/src/02-x/troubleshooting.md",
+            "# T\n\n### Port taken\n{{#symptom output=\"in use\" port=5000 from=\"verify/failures/02/port.txt\"}}\n\nFree it.\n\n### Anything in use\n{{#symptom output=\"use\" from=\"verify/failures/02/use.txt\"}}\n\nHm.\n\n### Missing\n{{#symptom exit=127 from=\"verify/failures/02/none.txt\"}}\n\nx\n\n### Outside\n{{#symptom exit=9 from=\"../etc/passwd\"}}\n\nx\n\n### Wrong\n{{#symptom exit=2 from=\"verify/failures/02/use.txt\"}}\n\nx\n",
+        );
+        write(
+            "verify/failures/02/port.txt",
+            "# held: 5000\nOSError: address in use\n",
+        );
+        write("verify/failures/02/use.txt", "# exit: 1\nno one uses it\n");
+        // Another module's entry that would match does not count.
+        write(
+            "book/src/03-y/troubleshooting.md",
+            "### Y\n{{#symptom output=\"in use\" from=\"verify/failures/03/y.txt\"}}\n\ny\n",
+        );
+        write("verify/failures/03/y.txt", "in use\n");
+        let diags = check_book(root, &src);
+        let messages: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{}:{}: {}", d.file.display(), d.line, d.message))
+            .collect();
+        assert_eq!(diags.len(), 4, "{messages:#?}");
+        assert!(messages[0].ends_with("02-x/troubleshooting.md:4: verify/failures/02/port.txt also matches 02-x/troubleshooting.md:8 (Anything in use)"), "{messages:#?}");
+        assert!(messages[1].contains("no recorded failure at verify/failures/02/none.txt"));
+        assert!(messages[2].contains("is not a file under verify/failures/"));
+        assert!(
+            messages[3].contains(":24: this symptom does not match verify/failures/02/use.txt")
+        );
     }
 
     #[test]
