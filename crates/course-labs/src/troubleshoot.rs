@@ -575,7 +575,8 @@ pub fn load_book(src: &Path) -> (Vec<Entry>, Vec<Diagnostic>) {
 /// directive parses, its patterns compile, its `from` file exists under
 /// [`FAILURES_DIR`] of the project at `root`, and that recorded failure
 /// matches this symptom, so this entry, and no other entry of the same
-/// module or of the appendix.
+/// module (an appendix entry: of the appendix). [`find_known`] prefers the
+/// module's entries, so the failure then points at exactly this entry.
 pub fn check_book(root: &Path, src: &Path) -> Vec<Diagnostic> {
     let (entries, diags) = load_book(src);
     // A malformed directive is the preprocessor's validator's to report
@@ -623,9 +624,13 @@ pub fn check_book(root: &Path, src: &Path) -> Vec<Diagnostic> {
                 );
                 continue;
             }
+            // A module's entries come before the appendix's, so a module's
+            // failure may also fit a general entry of the appendix; within
+            // the module, or within the appendix, it must fit one entry.
             let others: Vec<String> = recorded
                 .known_in(&entries, e.module)
                 .into_iter()
+                .filter(|o| o.module == e.module)
                 .filter(|o| !(o.page == e.page && o.line == e.line))
                 .map(|o| format!("{}:{} ({})", o.page, o.line, o.title))
                 .collect();
