@@ -7,18 +7,22 @@
 //   node --test tests/browser/quiz.test.mjs
 //   QUIZ_PAGE=01-docker/troubleshooting.html ...   # another converted page
 //
+// A second suite builds the fixture course with a chapter of its own, for
+// the kinds the book's pages do not use: a typed short answer, and several
+// right choices.
+//
 // Without chromium or playwright-core the test is skipped with a hint, but
 // fails with CI=true.
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { serveSite } from "../../scripts/lib/site.mjs";
-import { CHROMIUM, CHROMIUM_ARGS, COURSE, ROOT, WAIT, ensureCourse, missingTools, playwright, watchProblems } from "./support.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, COURSE, ROOT, WAIT, copyFixture, ensureCourse, missingTools, playwright, watchProblems } from "./support.mjs";
 
 const BASE = "/mlops-course/";
 const PAGE = process.env.QUIZ_PAGE || "00-introduction/troubleshooting.html";
@@ -170,5 +174,108 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
         assert.match(said, /✓ Right:/);
         assert.match(said, /✗ Wrong:/);
         await context.close();
+    });
+});
+
+// The fixture course with one more chapter: a short answer and a question
+// with two right choices.
+const CHAPTER = `# Quizzes
+
+{{#quiz}}
+**1. Create REST APIs for models.** Which status code says "not ready"?
+
+Short answer: 503 | service unavailable
+
+<details><summary>Answer</summary>
+
+503 Service Unavailable: try again later.
+
+</details>
+{{#endquiz}}
+
+{{#quiz}}
+**2. Monitor model performance.** Which are golden signals?
+
+- [x] Latency
+- [ ] Accuracy
+  Why not: it needs labels; the golden signals are about requests.
+- [x] Traffic
+
+<details><summary>Answer</summary>
+
+Latency, traffic, errors, saturation.
+
+</details>
+{{#endquiz}}
+`;
+
+describe("short answers and several right choices (fixture course, Chromium)", { skip: missing.length > 0 }, () => {
+    let dir, server, browser, url;
+
+    before(async () => {
+        ensureCourse();
+        dir = mkdtempSync(path.join(os.tmpdir(), "course-quiz-kinds-"));
+        copyFixture(dir, []);
+        const book = path.join(dir, "book");
+        mkdirSync(path.join(book, "theme"), { recursive: true });
+        for (const f of ["quiz.js", "quiz.css"]) { copyFileSync(path.join(ROOT, "book/theme", f), path.join(book, "theme", f)); }
+        appendFileSync(path.join(book, "book.toml"), 'additional-js = ["theme/quiz.js"]\nadditional-css = ["theme/quiz.css"]\n');
+        writeFileSync(path.join(book, "src/quizzes.md"), CHAPTER);
+        appendFileSync(path.join(book, "src/SUMMARY.md"), "- [Quizzes](quizzes.md)\n");
+        const site = path.join(dir, "site");
+        const built = spawnSync(COURSE, ["--book", book, "build", "--dest", site], { cwd: dir, encoding: "utf8" });
+        assert.equal(built.status, 0, `course build failed:\n${built.stdout}${built.stderr}`);
+        ({ server } = await serveSite(site));
+        url = `http://127.0.0.1:${server.address().port}/quizzes.html`;
+        browser = await playwright.chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    });
+
+    after(async () => {
+        await browser?.close();
+        server?.close();
+        if (dir) { rmSync(dir, { recursive: true, force: true }); }
+    });
+
+    it("takes a typed answer without case or spaces, and asks for every right choice", async () => {
+        const page = await browser.newPage();
+        const problems = [];
+        watchProblems(page, problems, false);
+        await page.goto(url);
+
+        const short = page.locator(".quiz").nth(0);
+        const status = short.locator(".quiz-status");
+        const box = short.getByLabel("Your answer");
+        await box.focus();
+        await page.keyboard.type("500");
+        await page.keyboard.press("Enter");
+        await status.getByText("Not right (try 1). “500” is not one of the accepted answers.").waitFor({ timeout: WAIT });
+        await box.fill("");
+        await page.keyboard.type("  Service UNAVAILABLE ");
+        await page.keyboard.press("Enter");
+        await status.getByText("Right (try 2).").waitFor({ timeout: WAIT });
+        assert.ok(await short.locator("details").evaluate((d) => d.open));
+
+        const multi = page.locator(".quiz").nth(1);
+        const said = multi.locator(".quiz-status");
+        assert.equal(await multi.locator("input[type=checkbox]").count(), 3);
+        await multi.getByLabel("Latency").check();
+        await multi.locator(".quiz-check").click();
+        await said.getByText("Right so far, but another choice is right too.").waitFor({ timeout: WAIT });
+        await multi.getByLabel("Accuracy").check();
+        await multi.locator(".quiz-check").click();
+        await said.getByText("Not right (try 2). Accuracy Wrong: it needs labels").waitFor({ timeout: WAIT });
+        await multi.getByLabel("Accuracy").uncheck();
+        await multi.getByLabel("Traffic").check();
+        await multi.locator(".quiz-check").click();
+        await said.getByText("Right (try 3).").waitFor({ timeout: WAIT });
+        await page.locator(".quiz-score-text").getByText("Your score: 2 of 2 right").waitFor({ timeout: WAIT });
+
+        // Reset all: every answer goes, and the score with it.
+        await page.locator(".quiz-reset-all").click();
+        await page.locator(".quiz-score-text").getByText("Your score: 0 of 2 right").waitFor({ timeout: WAIT });
+        assert.equal(await box.inputValue(), "");
+        assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("course-quiz:")).length), 0);
+        assert.deepEqual(problems, []);
+        await page.close();
     });
 });

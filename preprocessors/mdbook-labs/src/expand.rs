@@ -22,7 +22,13 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
     let cfg = LabsConfig::from_context(ctx)?;
     let found = Found::in_book(&book);
     let labs_dir = cfg.labs_dir(&ctx.root);
-    let (catalog, problems) = if labs_dir.is_dir() || !found.chapters.is_empty() {
+    // A book of quizzes alone needs no labs folder.
+    let wants_labs = found
+        .chapters
+        .values()
+        .flatten()
+        .any(|d| !matches!(d.kind, DirectiveKind::Quiz(_)));
+    let (catalog, problems) = if labs_dir.is_dir() || wants_labs {
         load_catalog(&labs_dir)
     } else {
         (Catalog::default(), Vec::new())
@@ -51,8 +57,10 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
         });
     }
     let site = site::build(&cfg, &ctx.root, &labs, &found.embedded_at)?;
+    let criteria = render::success_criteria(book.chapters().map(|c| c.content.as_str()), &catalog);
     let splicer = Splicer {
         catalog: &catalog,
+        criteria: &criteria,
         site: &site,
         transcripts: &validator.into_transcripts(),
         embedded_at: &found.embedded_at,
@@ -127,6 +135,8 @@ fn chapter_key(ch: &Chapter) -> PathBuf {
 /// Pass 3: what replaces each directive.
 struct Splicer<'a> {
     catalog: &'a Catalog,
+    /// The outline's success criteria, for the progress page.
+    criteria: &'a [render::Criterion],
     site: &'a Site,
     transcripts: &'a Transcripts,
     embedded_at: &'a BTreeMap<String, String>,
@@ -195,6 +205,7 @@ impl Splicer<'_> {
             DirectiveKind::Progress => {
                 let html = render::render_progress(
                     self.catalog,
+                    self.criteria,
                     self.embedded_at,
                     path_to_root,
                     &self.site.asset_urls,

@@ -661,3 +661,58 @@ fn a_transcript_that_is_not_one_fails_the_build() {
         "{err}"
     );
 }
+
+/// A book of its own with one chapter, `q.md`, and no labs folder.
+fn quiz_book(chapter: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("book/src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    std::fs::write(
+        tmp.path().join("book/book.toml"),
+        "[book]\ntitle = \"Quiz\"\nsrc = \"src\"\n\n[preprocessor.labs]\nbefore = [\"links\"]\ncache-dir = \"\"\n",
+    )
+    .expect("write");
+    std::fs::write(src.join("SUMMARY.md"), "# Summary\n\n- [Q](q.md)\n").expect("write");
+    std::fs::write(src.join("q.md"), chapter).expect("write");
+    tmp
+}
+
+const QUIZ: &str = "# Self-check\n\n{{#quiz}}\n**1. Serve models.** What does `/ready` answer without a model?\n\n\
+    - [ ] 200.\n  Why not: traffic would reach a replica that cannot predict.\n- [x] 503.\n\n\
+    <details><summary>Answer</summary>\n\n503, with **the reason**.\n\n</details>\n{{#endquiz}}\n";
+
+#[test]
+fn a_quiz_renders_as_a_fieldset_with_its_answer_without_a_labs_folder() {
+    let tmp = quiz_book(QUIZ);
+    let dest = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &dest);
+    let main = main_of(&dest.join("q.html"));
+    for needle in [
+        "<div class=\"quiz\" id=\"quiz-1\" data-quiz=\"q:1\" data-kind=\"single\">",
+        "<legend class=\"quiz-question\"><strong>1. Serve models.</strong> What does <code>/ready</code> answer without a model?</legend>",
+        "<input type=\"radio\" id=\"quiz-1-2\" name=\"quiz-1\" value=\"2\" disabled=\"\">",
+        "<p class=\"quiz-status\" role=\"status\"></p>",
+        // The explanation is markdown, rendered inside the <details>.
+        "<p>503, with <strong>the reason</strong>.</p>",
+        "</details>",
+    ] {
+        assert!(main.contains(needle), "missing {needle:?} in\n{main}");
+    }
+    assert!(
+        !main.contains("{{#quiz}}") && !main.contains("- [x]"),
+        "{main}"
+    );
+}
+
+#[test]
+fn a_malformed_quiz_fails_the_build_at_its_line() {
+    let tmp = quiz_book(&QUIZ.replace("- [x] 503.", "- [ ] 503.\n  Why not: x"));
+    let mut md = MDBook::load(tmp.path().join("book")).expect("load");
+    md.config.build.build_dir = tmp.path().join("site");
+    md.with_preprocessor(LabsPreprocessor::new());
+    let err = format!("{:#}", md.build().expect_err("must fail"));
+    assert!(
+        err.contains("src/q.md:6:1: error: no choice is marked right"),
+        "{err}"
+    );
+}
