@@ -17,7 +17,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 
@@ -28,7 +29,15 @@ const BASE = "/mlops-course/";
 const PAGE = process.env.QUIZ_PAGE || "00-introduction/troubleshooting.html";
 const KEY = `course-quiz:${PAGE.replace(/\.html$/, "")}:1`;
 
+const THEMES = ["light", "rust", "coal", "navy", "ayu"];
+const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
 const missing = missingTools("self-check quizzes in Chromium");
+let axeSource = null;
+try {
+    const require = createRequire(path.join(ROOT, ".tools/node/package.json"));
+    axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+} catch { /* reported by the test that needs it */ }
 
 describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0 }, () => {
     let dir, server, browser, url;
@@ -157,6 +166,46 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
         assert.deepEqual(foreign, [], "no request leaves the site");
         assert.deepEqual(problems, []);
         await context.close();
+    });
+
+    it("passes axe-core's WCAG 2.2 A/AA rules, answered, in all five themes", async () => {
+        const hint = "axe-core is missing from .tools/node: run scripts/install-tools.sh";
+        if (!axeSource) {
+            assert.ok(process.env.CI !== "true", hint);
+            return void console.log(`skipped: ${hint}`);
+        }
+        const failures = [];
+        for (const theme of THEMES) {
+            const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+            await context.addInitScript((t) => localStorage.setItem("mdbook-theme", t), theme);
+            await context.addInitScript({ content: axeSource });
+            const page = await context.newPage();
+            await page.goto(url);
+            // Question 1 answered wrong, question 2 right, as a reader left
+            // them: every look a quiz has (reasons, both kinds of status).
+            await page.evaluate((p) => {
+                const seed = (n, right) => {
+                    const choices = [...document.querySelectorAll(`#quiz-${n} .quiz-choice`)];
+                    const pick = choices.find((c) => (c.dataset.right === "true") === right).querySelector("input").value;
+                    localStorage.setItem(`course-quiz:${p}:${n}`, JSON.stringify({ state: right ? "right" : "wrong", tries: 1, at: 1, answer: [pick] }));
+                };
+                seed(1, false);
+                seed(2, true);
+            }, PAGE.replace(/\.html$/, ""));
+            await page.reload();
+            await page.locator("#quiz-2[data-state=right]").waitFor({ timeout: WAIT });
+            const result = await page.evaluate(async (tags) => {
+                for (const d of document.querySelectorAll(".quiz details")) { d.open = true; }
+                await document.fonts.ready;
+                const r = await window.axe.run({ include: [[".quiz"], [".quiz-score"]] },
+                    { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+                return { theme: document.documentElement.className, violations: r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`) };
+            }, TAGS);
+            assert.ok(result.theme.split(" ").includes(theme), result.theme);
+            failures.push(...result.violations.map((v) => `${theme}: ${v}`));
+            await context.close();
+        }
+        assert.deepEqual(failures, []);
     });
 
     it("shows the question, the choices and the answer without JavaScript", async () => {
