@@ -174,6 +174,23 @@ describe("the machine check in Chromium", { skip: missing.length > 0 }, () => {
         assert.deepEqual(problems, []);
     });
 
+    it("says what to start when no sidecar answers", async () => {
+        const offline = await context.newPage();
+        try {
+            // The sidecar's API unreachable, as when it is not running.
+            await offline.route("**/api/**", (route) => route.abort("connectionrefused"));
+            await offline.goto(`${server.url}demo.html`);
+            await offline.getByRole("button", { name: "Check my machine" }).click();
+            await until(offline,
+                (sel) => /Start it in a terminal with course serve, connect above/.test(document.querySelector(`${sel} [role=status]`).textContent),
+                "the offline explanation");
+            assert.equal(await offline.locator(`${PANEL} li`).count(), 0, "no stale items");
+            assert.equal(await offline.getByRole("button", { name: "Run the checks again" }).isVisible(), false);
+        } finally {
+            await offline.close();
+        }
+    });
+
     it("passes axe-core's WCAG 2.2 AA rules in all five themes", { skip: axeSource ? false : "axe-core missing: run scripts/install-tools.sh" }, async () => {
         const failures = [];
         for (const theme of THEMES) {
