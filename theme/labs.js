@@ -560,10 +560,11 @@
                         parts.input.focus();
                     }),
                     form: t.form, input: t.input,
-                    msg: el("p", { "class": "labs-w-msg", role: "status" })
+                    msg: el("p", { "class": "labs-w-msg", role: "status" }),
+                    help: HelpBox(function () { return base; }, id)
                 };
-                parts.actions = el("div", { "class": "labs-w-actions" }, [parts.exp, " ", parts.reset, " ", parts.forget]);
-                widget.replaceChildren(parts.line, parts.copy, parts.actions, parts.form, parts.msg);
+                parts.actions = el("div", { "class": "labs-w-actions" }, [parts.exp, " ", parts.reset, " ", parts.forget, " ", parts.help.button]);
+                widget.replaceChildren(parts.line, parts.copy, parts.actions, parts.form, parts.msg, parts.help.panel);
             }
             var token = !!load(TOKEN);
             var live = source && source.readyState === 1;
@@ -746,12 +747,75 @@
     }
 
     // ------------------------------------------------------- progress page
+    // What the learner earned: the sidecar's progress.json when a sidecar
+    // answers with the token (a step counts there only once its check passed
+    // on their machine), else this browser's copy. Imported steps (from an
+    // export of another machine) are shown apart: they were not checked here.
+    var PROGRESS_VERSION = 1;
+    // An import is sent in parts, each well within the sidecar's body limit.
+    var IMPORT_CHUNK_BYTES = 12 * 1024;
+
+    function isoAt(ms) { return new Date(ms || Date.now()).toISOString().replace(/\.\d{3}Z$/, "Z"); }
+    // The browser's copy, as a progress file.
+    function browserProgress(labs) {
+        var entries = [];
+        labs.forEach(function (lab) {
+            lab.steps.forEach(function (s) {
+                var raw = load(progressKey(lab.id, s.id));
+                if (!raw) { return; }
+                var rec;
+                try { rec = JSON.parse(raw) || {}; } catch { rec = {}; }
+                var entry = { lab: lab.id, step: s.id, at: isoAt(rec.at || 1), check: { state: "pass", message: rec.message || "" } };
+                if (rec.imported) { entry.imported = true; }
+                entries.push(entry);
+            });
+        });
+        return { version: PROGRESS_VERSION, entries: entries };
+    }
+    // Keeps the sidecar's record in the browser too, for when no sidecar answers.
+    function keepInBrowser(entries) {
+        entries.forEach(function (e) {
+            var key = progressKey(e.lab, e.step);
+            var had = load(key);
+            var mine = had && !/"imported":true/.test(had);
+            if (mine && e.imported) { return; }
+            if (!had || !e.imported) {
+                save(key, JSON.stringify({ state: "pass", at: Date.parse(e.at) || Date.now(), message: e.check && e.check.message, imported: !!e.imported || undefined }));
+            }
+        });
+    }
+    function withToken(base, method, path, body) {
+        var token = load(TOKEN);
+        if (!token) { return Promise.resolve({ status: 401, ok: false, body: {} }); }
+        var headers = { Authorization: "Bearer " + token };
+        if (body) { headers["Content-Type"] = "application/json"; }
+        return fetch(base + path, { method: method, headers: headers, body: body, cache: "no-store" }).then(function (res) {
+            return res.json().catch(function () { return {}; }).then(function (b) { return { status: res.status, ok: res.ok, body: b || {} }; });
+        }).catch(function () { return { status: 0, ok: false, body: {} }; });
+    }
+    function chunks(entries) {
+        var parts = [[]];
+        var size = 0;
+        entries.forEach(function (e) {
+            var n = JSON.stringify(e).length + 1;
+            if (size + n > IMPORT_CHUNK_BYTES && parts[parts.length - 1].length) { parts.push([]); size = 0; }
+            parts[parts.length - 1].push(e);
+            size += n;
+        });
+        return parts;
+    }
+
     function Progress(box) {
-        var labs;
-        try { labs = JSON.parse(box.dataset.labs || "[]"); } catch { return; }
+        var labs, modules;
+        try { labs = JSON.parse(box.dataset.labs || "[]"); modules = JSON.parse(box.dataset.modules || "[]"); } catch { return; }
         var live = {};
         var cells = {};
+        var mcells = {};
+        var record = null; // the sidecar's file, when read
+        var base = null;
         var note = el("div", { "class": "labs-progress-live" });
+        var source = el("p", { "class": "labs-progress-source" });
+        var msg = el("p", { "class": "labs-w-msg", role: "status" });
         var rows = labs.map(function (lab) {
             cells[lab.id] = { done: el("td"), live: el("td", { text: "—" }) };
             return el("tr", {}, [
@@ -760,25 +824,133 @@
                 cells[lab.id].done, cells[lab.id].live
             ]);
         });
-        var head = el("tr", {}, ["Lab", "Module", "Steps passed (this browser)", "Checks passing now"].map(function (h) {
-            return el("th", { scope: "col", text: h });
-        }));
-        box.replaceChildren(note, el("table", { "class": "labs-progress-table" }, [el("thead", {}, [head]), el("tbody", {}, rows)]));
+        function heads(names) {
+            return el("tr", {}, names.map(function (h) { return el("th", { scope: "col", text: h }); }));
+        }
+        var mrows = modules.map(function (m) {
+            mcells[m.module] = el("td");
+            return el("tr", {}, [
+                el("th", { scope: "row", text: "Module " + String(m.module).padStart(2, "0") }),
+                el("td", {}, m.labs.map(function (id, i) { return [i ? ", " : "", el("code", { text: id })]; }).flat()),
+                el("td", { text: m.criteria.length ? m.criteria.join("; ") : "—" }),
+                mcells[m.module]
+            ]);
+        });
+        var exportBtn = el("button", { type: "button", "class": "labs-btn", text: "Export progress (JSON)" });
+        var fileInput = el("input", { type: "file", accept: "application/json,.json", id: "labs-progress-import", "class": "labs-sr", tabindex: "-1", "aria-hidden": "true" });
+        var importBtn = el("button", { type: "button", "class": "labs-btn", text: "Import progress…" });
+        var tools = el("div", { "class": "labs-w-actions" }, [exportBtn, " ", importBtn, fileInput]);
+        box.replaceChildren(note, source, tools, msg,
+            el("table", { "class": "labs-progress-table labs-progress-modules" }, [
+                el("caption", { text: "By module, with the outline's success criteria its labs practise" }),
+                el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned"])]), el("tbody", {}, mrows)]),
+            el("table", { "class": "labs-progress-table" }, [
+                el("caption", { text: "By lab" }),
+                el("thead", {}, [heads(["Lab", "Module", "Steps passed", "Checks passing now"])]), el("tbody", {}, rows)]));
 
+        function current() { return record || browserProgress(labs); }
+        function counts(lab, byKey) {
+            var earned = 0, imported = 0;
+            lab.steps.forEach(function (s) {
+                var e = byKey[lab.id + ":" + s.id];
+                if (!e) { return; }
+                if (e.imported) { imported++; } else { earned++; }
+            });
+            return { earned: earned, imported: imported, total: lab.steps.length };
+        }
+        function summary(c) {
+            return ": " + c.earned + " of " + c.total + (c.imported ? " (and " + c.imported + " imported, not checked here)" : "");
+        }
         function paintRows() {
+            var byKey = {};
+            current().entries.forEach(function (e) { byKey[e.lab + ":" + e.step] = e; });
+            var text = record ? "Earned steps: from progress.json in your workspace, kept by the sidecar" + (base ? " at " + base : "") + "."
+                : "Earned steps: from this browser (no sidecar with its token answered).";
+            if (source.textContent !== text) { source.textContent = text; }
+            var perModule = {};
             labs.forEach(function (lab) {
-                var n = lab.steps.filter(function (s) { return doneAt(lab.id, s.id); }).length;
-                var all = n === lab.steps.length && n > 0;
-                update(cells[lab.id].done, [badge(all ? "all" : n ? "some" : "none", [": " + n + " of " + lab.steps.length])]);
+                var c = counts(lab, byKey);
+                var m = perModule[lab.module] = perModule[lab.module] || { earned: 0, imported: 0, total: 0 };
+                m.earned += c.earned; m.imported += c.imported; m.total += c.total;
+                var all = c.earned === c.total && c.total > 0;
+                update(cells[lab.id].done, [badge(all ? "all" : c.earned ? "some" : "none", [summary(c)])]);
                 var st = live[lab.id];
                 if (st) {
                     var checks = st.steps.filter(function (s) { return s.check; });
                     var pass = checks.filter(function (s) { return s.check.state === "pass"; }).length;
-                    var text = checks.length ? pass + " / " + checks.length + (st.running.length ? ", running: " + st.running.join(", ") : "") : "no checks";
-                    if (cells[lab.id].live.textContent !== text) { cells[lab.id].live.textContent = text; }
+                    var t = checks.length ? pass + " / " + checks.length + (st.running.length ? ", running: " + st.running.join(", ") : "") : "no checks";
+                    if (cells[lab.id].live.textContent !== t) { cells[lab.id].live.textContent = t; }
+                }
+            });
+            modules.forEach(function (m) {
+                var c = perModule[m.module] || { earned: 0, imported: 0, total: 0 };
+                var all = c.earned === c.total && c.total > 0;
+                update(mcells[m.module], [badge(all ? "all" : c.earned ? "some" : "none", [summary(c)])]);
+            });
+        }
+        function readRecord() {
+            if (base === null) { return Promise.resolve(); }
+            return withToken(base, "GET", "/api/progress").then(function (r) {
+                if (r.ok && Array.isArray(r.body.entries)) {
+                    record = r.body;
+                    keepInBrowser(record.entries);
+                } else {
+                    record = null;
                 }
             });
         }
+
+        exportBtn.addEventListener("click", function () {
+            var text = JSON.stringify(current(), null, 2) + "\n";
+            var a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: "progress.json" });
+            document.body.append(a);
+            a.click();
+            a.remove();
+            setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+            msg.textContent = "Exported " + current().entries.length + " steps as progress.json.";
+        });
+        importBtn.addEventListener("click", function () { fileInput.click(); });
+        fileInput.addEventListener("change", function () {
+            var file = fileInput.files && fileInput.files[0];
+            if (!file) { return; }
+            file.text().then(function (text) {
+                var data;
+                try { data = JSON.parse(text); } catch { data = null; }
+                if (!data || data.version !== PROGRESS_VERSION || !Array.isArray(data.entries)) {
+                    msg.textContent = file.name + " is not an exported progress file (version " + PROGRESS_VERSION + ").";
+                    return;
+                }
+                if (record && base !== null) {
+                    var total = { imported: 0, kept: 0, ignored: 0 };
+                    return chunks(data.entries).reduce(function (p, part) {
+                        return p.then(function (ok) {
+                            if (!ok) { return false; }
+                            return withToken(base, "POST", "/api/progress/import", JSON.stringify({ version: PROGRESS_VERSION, entries: part })).then(function (r) {
+                                if (!r.ok) { msg.textContent = "The sidecar refused the import: " + (r.body.error || "status " + r.status) + "."; return false; }
+                                total.imported += r.body.imported; total.kept += r.body.kept; total.ignored += r.body.ignored;
+                                return true;
+                            });
+                        });
+                    }, Promise.resolve(true)).then(function (ok) {
+                        if (!ok) { return; }
+                        return readRecord().then(function () {
+                            paintRows();
+                            msg.textContent = "Imported " + total.imported + " steps into progress.json (" + total.kept + " already there, " + total.ignored + " not in this course).";
+                        });
+                    });
+                }
+                var added = 0;
+                data.entries.forEach(function (e) {
+                    var known = labs.some(function (lab) { return lab.id === e.lab && lab.steps.some(function (s) { return s.id === e.step; }); });
+                    if (!known || !e.check || e.check.state !== "pass" || load(progressKey(e.lab, e.step))) { return; }
+                    save(progressKey(e.lab, e.step), JSON.stringify({ state: "pass", at: Date.parse(e.at) || Date.now(), imported: true }));
+                    added++;
+                });
+                paintRows();
+                msg.textContent = "Imported " + added + " steps into this browser.";
+            }).finally(function () { fileInput.value = ""; });
+        });
+
         paintRows();
         var polling = false;
         var conn = connection(box.dataset.sidecar);
@@ -795,22 +967,52 @@
             if (focused) { line.focus(); }
             if (polling) { return; }
             polling = true;
+            base = c.base;
             (function poll() {
                 Promise.all(labs.map(function (lab) {
                     return call(c.base, "GET", "/api/labs/" + lab.id + "/status").then(function (r) {
-                        if (!r.ok) { return; }
-                        live[lab.id] = r.body;
-                        r.body.steps.forEach(function (s) {
-                            if (s.check && s.check.state === "pass") { markDone(lab.id, s.id); }
-                        });
+                        if (r.ok) { live[lab.id] = r.body; }
                     });
-                })).then(function () {
+                }).concat([readRecord()])).then(function () {
                     paintRows();
                     setTimeout(poll, document.hidden ? 15000 : 3000);
                 });
             })();
         });
         if (servedHere || load(CONNECT) === "1") { conn.connect(false); }
+    }
+
+    // "Ask for help": the sidecar's redacted bundle, shown whole before it is
+    // copied. Nothing is sent anywhere: the learner pastes it where they ask.
+    function HelpBox(baseOf, id) {
+        var out = el("textarea", { "class": "labs-help-text", readonly: "", rows: "14", id: "labs-help-" + id, spellcheck: "false" });
+        var copy = el("button", { type: "button", "class": "labs-btn", text: "Copy" });
+        var msg = el("p", { "class": "labs-w-msg", role: "status" });
+        var panel = el("div", { "class": "labs-help", hidden: "" }, [
+            el("label", { "for": "labs-help-" + id, text: "What Copy copies, exactly (the token, your home folder, host and user names and environment values are taken out). Nothing is sent anywhere: paste it into an issue or a chat." }),
+            out, el("div", {}, [copy]), msg
+        ]);
+        var ask = button("Ask for help", "", function () {
+            ask.setAttribute("aria-expanded", "true");
+            var token = load(TOKEN);
+            fetch(baseOf() + "/api/labs/" + id + "/help", { method: "POST", headers: { Authorization: "Bearer " + token }, cache: "no-store" }).then(function (res) {
+                return res.text().then(function (text) { return { ok: res.ok, text: text }; });
+            }).then(function (r) {
+                if (!r.ok) { msg.textContent = "The sidecar could not make the bundle."; return; }
+                out.value = r.text;
+                panel.hidden = false;
+                msg.textContent = "";
+                out.focus();
+            }, function () { msg.textContent = "The sidecar did not answer."; panel.hidden = false; });
+        });
+        ask.setAttribute("aria-expanded", "false");
+        ask.setAttribute("aria-controls", "labs-help-panel-" + id);
+        panel.id = "labs-help-panel-" + id;
+        copy.addEventListener("click", function () {
+            copyText(out.value).then(function () { flash(copy, "Copied"); msg.textContent = "Copied the help text."; },
+                function () { out.select(); msg.textContent = "Could not copy: the text is selected, copy it with your keyboard."; });
+        });
+        return { button: ask, panel: panel };
     }
 
     // ----------------------------------------------------------- doctor

@@ -35,6 +35,16 @@ pub(crate) async fn bundle(entry: &LabEntry, token: &str) -> String {
     let _ = writeln!(text, "Lab: {} ({})", lab.id, lab.title);
     let _ = writeln!(
         text,
+        "Copy: {}{}",
+        entry.dir.display(),
+        if entry.exported() {
+            ""
+        } else {
+            " (not exported)"
+        }
+    );
+    let _ = writeln!(
+        text,
         "Step: {}",
         failed
             .as_deref()

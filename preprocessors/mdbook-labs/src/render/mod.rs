@@ -20,7 +20,7 @@ use crate::html::escape;
 
 pub(crate) use embed::{EmbedInput, render_embed};
 pub(crate) use file_page::{FilePagesInput, render_file_pages};
-pub(crate) use progress::render_progress;
+pub(crate) use progress::{Criterion, render_progress, success_criteria};
 
 /// The built-in template; `templates/lab.html` on disk overrides it.
 pub const LAB_TEMPLATE: &str = include_str!("../../../../templates/lab.html");
