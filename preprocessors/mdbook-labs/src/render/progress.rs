@@ -203,4 +203,21 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn every_criterion_of_the_real_course_map_names_a_lab_of_the_course() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let (catalog, _) = course_labs::load_catalog(&root.join("labs"));
+        let map = std::fs::read_to_string(root.join("book/src/00-introduction/course-map.md"))
+            .expect("the course map");
+        let criteria = success_criteria([map.as_str()], &catalog);
+        assert_eq!(
+            criteria.len(),
+            7,
+            "the outline has seven success criteria: {criteria:#?}"
+        );
+        for c in &criteria {
+            assert!(!c.labs.is_empty(), "{} names no lab of the course", c.name);
+        }
+    }
 }
