@@ -158,6 +158,7 @@
         mark(this.status, right, right ? "You answered this right before." : "Your last answer was not right: try again.");
     };
 
+    // The quizzes of one chapter, with their score and a "Reset all" button.
     function Page(roots) {
         var self = this;
         this.name = roots[0].dataset.quiz.replace(/:\d+$/, "");
@@ -194,8 +195,15 @@
     };
 
     function start() {
-        var roots = Array.prototype.slice.call(document.querySelectorAll(".quiz[data-quiz]"));
-        if (roots.length) { new Page(roots); }
+        // By chapter: the print page has every chapter's quizzes.
+        var pages = {};
+        var order = [];
+        document.querySelectorAll(".quiz[data-quiz]").forEach(function (root) {
+            var name = root.dataset.quiz.replace(/:\d+$/, "");
+            if (!pages[name]) { pages[name] = []; order.push(name); }
+            pages[name].push(root);
+        });
+        order.forEach(function (name) { new Page(pages[name]); });
     }
     if (document.readyState === "loading") {
         document.addEventListener("DOMContentLoaded", start);

@@ -99,7 +99,8 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
         await page.locator(".quiz-reset-all").focus();
         await page.keyboard.press("Tab");
         const focusedName = () => page.evaluate(() => document.activeElement?.name || document.activeElement?.textContent);
-        assert.equal(await focusedName(), "quiz-1", "Tab reaches the first question's choices");
+        const group = await choices.first().locator("input").getAttribute("name");
+        assert.equal(await focusedName(), group, "Tab reaches the first question's choices");
         // Move to the wrong choice with the arrows (Space selects the first).
         await page.keyboard.press("Space");
         for (let i = 0; i < wrong; i++) { await page.keyboard.press("ArrowDown"); }
@@ -119,7 +120,7 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
 
         // Back to the group, to the right choice, check again.
         await page.keyboard.press("Shift+Tab");
-        assert.equal(await focusedName(), "quiz-1");
+        assert.equal(await focusedName(), group);
         const steps = right - wrong;
         for (let i = 0; i < Math.abs(steps); i++) { await page.keyboard.press(steps > 0 ? "ArrowDown" : "ArrowUp"); }
         assert.ok(await choices.nth(right).locator("input").isChecked());
@@ -185,7 +186,7 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
             // them: every look a quiz has (reasons, both kinds of status).
             await page.evaluate((p) => {
                 const seed = (n, right) => {
-                    const choices = [...document.querySelectorAll(`#quiz-${n} .quiz-choice`)];
+                    const choices = [...document.querySelectorAll(".quiz")[n - 1].querySelectorAll(".quiz-choice")];
                     const pick = choices.find((c) => (c.dataset.right === "true") === right).querySelector("input").value;
                     localStorage.setItem(`course-quiz:${p}:${n}`, JSON.stringify({ state: right ? "right" : "wrong", tries: 1, at: 1, answer: [pick] }));
                 };
@@ -193,7 +194,7 @@ describe("self-check quizzes (Chromium, no sidecar)", { skip: missing.length > 0
                 seed(2, true);
             }, PAGE.replace(/\.html$/, ""));
             await page.reload();
-            await page.locator("#quiz-2[data-state=right]").waitFor({ timeout: WAIT });
+            await page.locator(".quiz[data-state=right]").first().waitFor({ timeout: WAIT });
             const result = await page.evaluate(async (tags) => {
                 for (const d of document.querySelectorAll(".quiz details")) { d.open = true; }
                 await document.fonts.ready;

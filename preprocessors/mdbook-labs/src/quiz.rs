@@ -379,7 +379,12 @@ fn literal_start(text: &str) -> String {
 /// answer in `<details>` with the key of the choices before the explanation.
 pub(crate) fn render(quiz: &Quiz, page: &str) -> String {
     let n = quiz.index;
-    let id = format!("quiz-{n}");
+    // Unique on the print page too, where every chapter is on one page.
+    let slug: String = page
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let id = format!("quiz-{slug}-{n}");
     let (kind, body, key) = match &quiz.answer {
         Answer::Choices(choices) => {
             let multiple = choices.iter().filter(|c| c.right).count() > 1;
@@ -529,9 +534,9 @@ mod tests {
         };
         let html = render(&q, "03-model-serving/troubleshooting");
         assert!(html.starts_with(
-            "<div class=\"quiz\" id=\"quiz-1\" data-quiz=\"03-model-serving/troubleshooting:1\" data-kind=\"single\">\n<fieldset class=\"quiz-box\">\n<legend class=\"quiz-question\"><strong>1. Serve models.</strong> What does <code>/ready</code> answer without a model?</legend>"
+            "<div class=\"quiz\" id=\"quiz-03-model-serving-troubleshooting-1\" data-quiz=\"03-model-serving/troubleshooting:1\" data-kind=\"single\">\n<fieldset class=\"quiz-box\">\n<legend class=\"quiz-question\"><strong>1. Serve models.</strong> What does <code>/ready</code> answer without a model?</legend>"
         ), "{html}");
-        assert!(html.contains("<label for=\"quiz-1-2\"><input type=\"radio\" id=\"quiz-1-2\" name=\"quiz-1\" value=\"2\" disabled> <span class=\"quiz-text\">503.</span></label>"), "{html}");
+        assert!(html.contains("<label for=\"quiz-03-model-serving-troubleshooting-1-2\"><input type=\"radio\" id=\"quiz-03-model-serving-troubleshooting-1-2\" name=\"quiz-03-model-serving-troubleshooting-1\" value=\"2\" disabled> <span class=\"quiz-text\">503.</span></label>"), "{html}");
         assert!(html.contains("data-right=\"true\""));
         assert!(html.contains("<span class=\"quiz-why\" hidden><span aria-hidden=\"true\">✗</span> Wrong: nothing failed; the service is not ready <em>yet</em>.</span>"), "{html}");
         assert!(html.contains("<p class=\"quiz-status\" role=\"status\"></p>"));
@@ -561,7 +566,7 @@ mod tests {
         let html = render(&q, "p");
         assert!(html.contains("data-kind=\"multiple\""));
         assert!(html.contains("type=\"checkbox\""));
-        assert!(html.contains("aria-describedby=\"quiz-1-hint\""));
+        assert!(html.contains("aria-describedby=\"quiz-p-1-hint\""));
         assert!(!html.contains("type=\"radio\""));
     }
 
@@ -581,7 +586,7 @@ mod tests {
             html.contains("data-accept=\"[&quot;503&quot;,&quot;serviceunavailable&quot;]\""),
             "{html}"
         );
-        assert!(html.contains("<label for=\"quiz-1-text\">Your answer</label>"));
+        assert!(html.contains("<label for=\"quiz-p-1-text\">Your answer</label>"));
         assert_eq!(normalise(" Ser vice\tUNavailable "), "serviceunavailable");
     }
 

@@ -688,9 +688,9 @@ fn a_quiz_renders_as_a_fieldset_with_its_answer_without_a_labs_folder() {
     build_in_process(&tmp.path().join("book"), &dest);
     let main = main_of(&dest.join("q.html"));
     for needle in [
-        "<div class=\"quiz\" id=\"quiz-1\" data-quiz=\"q:1\" data-kind=\"single\">",
+        "<div class=\"quiz\" id=\"quiz-q-1\" data-quiz=\"q:1\" data-kind=\"single\">",
         "<legend class=\"quiz-question\"><strong>1. Serve models.</strong> What does <code>/ready</code> answer without a model?</legend>",
-        "<input type=\"radio\" id=\"quiz-1-2\" name=\"quiz-1\" value=\"2\" disabled=\"\">",
+        "<input type=\"radio\" id=\"quiz-q-1-2\" name=\"quiz-q-1\" value=\"2\" disabled=\"\">",
         "<p class=\"quiz-status\" role=\"status\"></p>",
         // The explanation is markdown, rendered inside the <details>.
         "<p>503, with <strong>the reason</strong>.</p>",
