@@ -468,11 +468,13 @@ fn headings(text: &str, directives: &[SymptomDirective]) -> Vec<Heading> {
                 }
             }
             Event::SoftBreak | Event::HardBreak => current.push(' '),
-            Event::Start(Tag::CodeBlock(_)) => {
+            // Code shows the error, which the learner has seen; a table
+            // (the appendix's index) is not sentences.
+            Event::Start(Tag::CodeBlock(_) | Tag::Table(_)) => {
                 in_code = true;
                 flush(&mut paragraphs, &mut current);
             }
-            Event::End(TagEnd::CodeBlock) => in_code = false,
+            Event::End(TagEnd::CodeBlock | TagEnd::Table) => in_code = false,
             Event::End(TagEnd::Paragraph | TagEnd::Item) => flush(&mut paragraphs, &mut current),
             _ => {}
         }
@@ -715,7 +717,7 @@ impl Recorded {
 mod tests {
     use super::*;
 
-    const PAGE: &str = "# Troubleshooting\n\n## Ports\n\n### Port 5000 is taken\n{{#symptom output=\"address already in use\" port=5000 from=\"verify/failures/02/port.txt\"}}\n{{#symptom exit=98 from=\"verify/failures/02/port2.txt\"}}\n\nAnother program holds it:\n\n```text\nOSError: [Errno 98] Address already in use\n```\n\nOn macOS that is AirPlay Receiver. Run the lab on 5001 or turn it off. A third sentence. A fourth one.\n\n### `uv: command not found`\n{{#symptom output=\"uv: (command )?not found\" exit=127 from=\"verify/failures/02/uv.txt\"}}\n\nInstall uv.\n\n### Port 5000 is taken\n\nNo symptom here.\n\n```md\n{{#symptom output=\"x\" from=\"y\"}}\n```\n";
+    const PAGE: &str = "# Troubleshooting\n\n## Ports\n\n### Port 5000 is taken\n{{#symptom output=\"address already in use\" port=5000 from=\"verify/failures/02/port.txt\"}}\n{{#symptom exit=98 from=\"verify/failures/02/port2.txt\"}}\n\nAnother program holds it:\n\n```text\nOSError: [Errno 98] Address already in use\n```\n\nOn macOS that is AirPlay Receiver. Run the lab on 5001 or turn it off. A third sentence. A fourth one.\n\n### `uv: command not found`\n{{#symptom output=\"uv: (command )?not found\" exit=127 from=\"verify/failures/02/uv.txt\"}}\n\nInstall uv.\n\n| a | b |\n|---|---|\n| c | d |\n\n### Port 5000 is taken\n\nNo symptom here.\n\n```md\n{{#symptom output=\"x\" from=\"y\"}}\n```\n";
 
     #[test]
     fn parses_entries_with_their_symptoms_and_fix() {
