@@ -2,9 +2,11 @@
 // earned progress and the help bundle (progress.test.mjs, help.test.mjs).
 
 import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 
-import { COURSE } from "./support.mjs";
+import { COURSE, ROOT } from "./support.mjs";
 
 /**
  * Starts `course serve --port 0` on the copy in `dir`: `child` at once (to
@@ -37,4 +39,47 @@ export function startServer(dir, log) {
         });
     });
     return { child, ready };
+}
+
+const require = createRequire(path.join(ROOT, ".tools/node/package.json"));
+const THEMES = ["light", "rust", "coal", "navy", "ayu"];
+
+/**
+ * Runs axe-core (WCAG 2.0–2.2 A and AA) over the part of the page that
+ * `selector` names, in each of mdBook's five themes (switched through its
+ * theme menu); returns the serious and critical violations as lines.
+ */
+export async function axeInThemes(page, selector) {
+    const source = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+    await page.addScriptTag({ content: source });
+    const found = [];
+    for (const theme of THEMES) {
+        await page.evaluate((t) => {
+            const menu = document.getElementById(`mdbook-theme-${t}`);
+            if (menu) { menu.click(); } else { document.documentElement.className = `${t} js`; }
+        }, theme);
+        const lines = await page.evaluate(async (sel) => {
+            await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => {})));
+            const r = await window.axe.run({ include: [sel] }, {
+                runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] },
+                resultTypes: ["violations"],
+            });
+            return r.violations.flatMap((v) => v.nodes.filter((n) => n.impact === "serious" || n.impact === "critical")
+                .map((n) => `${v.id}: ${n.target.join(" ")}: ${n.failureSummary}`));
+        }, selector);
+        found.push(...lines.map((l) => `${theme}: ${l}`));
+    }
+    return found;
+}
+
+/**
+ * Gives the fixture copy in `dir` the course's own fixes of mdBook's themes
+ * (book/theme/a11y.css: link and table-header contrast), as the real book
+ * has them, so that axe judges what the course's readers see.
+ */
+export function useBookA11yCss(dir) {
+    mkdirSync(path.join(dir, "book/theme"), { recursive: true });
+    cpSync(path.join(ROOT, "book/theme/a11y.css"), path.join(dir, "book/theme/a11y.css"));
+    const toml = path.join(dir, "book/book.toml");
+    writeFileSync(toml, readFileSync(toml, "utf8").replace("[output.html]\n", "[output.html]\nadditional-css = [\"theme/a11y.css\"]\n"));
 }

@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { CHROMIUM, CHROMIUM_ARGS, WAIT, copyFixture, ensureCourse, missingTools, playwright, stop, watchProblems } from "./support.mjs";
-import { startServer } from "./course-serve.mjs";
+import { axeInThemes, startServer, useBookA11yCss } from "./course-serve.mjs";
 
 const missing = missingTools("the help bundle in Chromium");
 
@@ -27,6 +27,7 @@ describe("ask for help (Chromium, course serve)", { skip: missing.length > 0 }, 
         ensureCourse();
         dir = mkdtempSync(path.join(os.tmpdir(), "course-help-"));
         copyFixture(dir, ["home", "tmp", "profile"]);
+        useBookA11yCss(dir);
         const started = startServer(dir, log);
         child = started.child;
         server = await started.ready;
@@ -78,6 +79,7 @@ describe("ask for help (Chromium, course serve)", { skip: missing.length > 0 }, 
         await page.locator(".labs-help").getByRole("button", { name: "Copy" }).click();
         await page.locator(".labs-help [role=status]", { hasText: "Copied the help text." }).waitFor({ timeout: WAIT });
         assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text, "Copy copies what is shown");
+        assert.deepEqual(await axeInThemes(page, "#lab-browser-demo .labs-widget"), [], "WCAG 2.2 AA in the five themes");
         assert.deepEqual(problems, []);
     });
 });

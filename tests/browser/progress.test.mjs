@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { CHROMIUM, CHROMIUM_ARGS, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree, stop, watchProblems } from "./support.mjs";
-import { startServer } from "./course-serve.mjs";
+import { axeInThemes, startServer, useBookA11yCss } from "./course-serve.mjs";
 
 const PORT = 18765; // the fixture lab's `serve` step checks it
 const missing = missingTools("earned progress in Chromium");
@@ -44,6 +44,7 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         ensureCourse();
         dir = mkdtempSync(path.join(os.tmpdir(), "course-progress-"));
         copyFixture(dir, ["home", "tmp", "profile", "downloads"]);
+        useBookA11yCss(dir);
         // The criteria come from the book's one list of them (the course map's section).
         appendFileSync(path.join(dir, "book/src/progress.md"),
             "\n## Success criteria\n\n- **Run a demo lab on your machine**: practised in `browser-demo`.\n");
@@ -88,6 +89,8 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         await page.locator(".labs-progress-source", { hasText: "from progress.json in your workspace" }).waitFor({ timeout: WAIT });
         const moduleRow = page.locator("table.labs-progress-modules tbody tr", { hasText: "Module 01" });
         assert.match(await moduleRow.innerText(), /browser-demo\s+Run a demo lab on your machine\s+◐ Started: 1 of 3/);
+        assert.deepEqual(await axeInThemes(page, ".labs-progress"), [], "WCAG 2.2 AA in the five themes");
+        await page.evaluate(() => document.getElementById("mdbook-theme-light").click());
         assert.deepEqual(problems, []);
     });
 
