@@ -29,6 +29,12 @@ use regex::Regex;
 use crate::conventions::{heading_id, unique_heading_id};
 use crate::diag::Diagnostic;
 
+/// The markdown extensions mdBook turns on.
+const MD_OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_FOOTNOTES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS)
+    .union(Options::ENABLE_HEADING_ATTRIBUTES);
 /// How a symptom directive starts.
 pub const DIRECTIVE: &str = "{{#symptom";
 /// Where recorded failures live, from the project's root.
@@ -326,7 +332,7 @@ fn symptom(args: Args) -> Result<Symptom, String> {
 
 /// Ranges where a directive is text: code, and raw HTML (comments).
 fn literal_ranges(text: &str) -> Vec<Range<usize>> {
-    Parser::new_ext(text, Options::ENABLE_HEADING_ATTRIBUTES)
+    Parser::new_ext(text, MD_OPTIONS)
         .into_offset_iter()
         .filter_map(|(event, range)| match event {
             Event::Code(_)
@@ -432,9 +438,7 @@ fn headings(text: &str, directives: &[SymptomDirective]) -> Vec<Heading> {
         }
         paragraphs.clear();
     };
-    for (event, range) in
-        Parser::new_ext(text, Options::ENABLE_HEADING_ATTRIBUTES).into_offset_iter()
-    {
+    for (event, range) in Parser::new_ext(text, MD_OPTIONS).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { id, level, .. }) => {
                 let _: HeadingLevel = level;
