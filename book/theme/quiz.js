@@ -14,13 +14,20 @@
     var PREFIX = "course-quiz:";
     var TOTAL = "course-quiz-total:";
 
+    // With storage turned off, answers last as long as the page.
+    var memory = {};
     function load(key) {
-        try { return JSON.parse(localStorage.getItem(key) || "null"); } catch { return null; }
+        var raw;
+        try { raw = localStorage.getItem(key); } catch { raw = memory[key]; }
+        try { return JSON.parse(raw || "null"); } catch { return null; }
     }
     function save(key, value) {
+        var raw = value === null ? null : JSON.stringify(value);
         try {
-            if (value === null) { localStorage.removeItem(key); } else { localStorage.setItem(key, JSON.stringify(value)); }
-        } catch { /* storage off: nothing is remembered */ }
+            if (raw === null) { localStorage.removeItem(key); } else { localStorage.setItem(key, raw); }
+        } catch {
+            if (raw === null) { delete memory[key]; } else { memory[key] = raw; }
+        }
     }
     function normalise(text) { return text.replace(/\s+/g, "").toLowerCase(); }
 
