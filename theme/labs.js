@@ -841,12 +841,12 @@
         var importBtn = el("button", { type: "button", "class": "labs-btn", text: "Import progress…" });
         var tools = el("div", { "class": "labs-w-actions" }, [exportBtn, " ", importBtn, fileInput]);
         box.replaceChildren(note, source, tools, msg,
-            el("table", { "class": "labs-progress-table labs-progress-modules" }, [
-                el("caption", { text: "By module, with the outline's success criteria its labs practise" }),
-                el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned"])]), el("tbody", {}, mrows)]),
             el("table", { "class": "labs-progress-table" }, [
                 el("caption", { text: "By lab" }),
-                el("thead", {}, [heads(["Lab", "Module", "Steps passed", "Checks passing now"])]), el("tbody", {}, rows)]));
+                el("thead", {}, [heads(["Lab", "Module", "Steps passed", "Checks passing now"])]), el("tbody", {}, rows)]),
+            el("table", { "class": "labs-progress-table labs-progress-modules" }, [
+                el("caption", { text: "By module, with the outline's success criteria its labs practise" }),
+                el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned"])]), el("tbody", {}, mrows)]));
 
         function current() { return record || browserProgress(labs); }
         function counts(lab, byKey) {
