@@ -24,6 +24,11 @@ Install the tool. Then run the step again.
 
 Another program listens on PORT. Stop it, or run the lab on another port.
 
+### The server stopped at once
+{{#symptom output="server stopped: port taken" from="verify/failures/02/server.txt"}}
+
+A service that ends by itself failed, even with code 0.
+
 ### The app does not greet
 {{#symptom check="does not contain" from="verify/failures/02/greet.txt"}}
 
@@ -61,6 +66,10 @@ fn steps(port: u16) -> String {
   - id: other
     title: Fail in an unknown way
     run: echo something else; exit 1
+  - id: server
+    title: A service that stops at once, with code 0
+    run: "echo 'server stopped: port taken'"
+    service: true
   - id: greet
     title: Greet
     run: "true"
@@ -148,6 +157,14 @@ async fn a_failed_step_gets_the_entry_it_matches_and_nothing_else_does() {
     let out = run(&state, "three").await;
     assert_eq!(
         out["last_exit"]["known"]["title"], "Any step that exits with 3",
+        "{out}"
+    );
+
+    // A service that ends by itself failed, whatever its code.
+    let out = run(&state, "server").await;
+    assert_eq!(out["last_exit"]["code"], 0, "{out}");
+    assert_eq!(
+        out["last_exit"]["known"]["title"], "The server stopped at once",
         "{out}"
     );
 

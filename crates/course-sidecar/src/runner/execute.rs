@@ -34,7 +34,13 @@ struct ExitEvent<'a> {
 
 /// Records how a command ended and tells the watchers.
 pub(super) fn finish(entry: &LabEntry, step_id: &str, mut exit: ExitInfo) {
-    if exit.phase == Phase::Run && !exit.succeeded() && exit.reason != ExitReason::Cancelled {
+    // A service that ends by itself failed, whatever its code: an MLflow
+    // server whose port is taken exits with 0.
+    let service = entry.lab.steps.iter().any(|s| s.id == step_id && s.service);
+    if exit.phase == Phase::Run
+        && exit.reason != ExitReason::Cancelled
+        && (!exit.succeeded() || service)
+    {
         exit.known = crate::known::for_run(entry, step_id, exit.code);
     }
     {
