@@ -849,17 +849,24 @@
                 el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned"])]), el("tbody", {}, mrows)]));
 
         function current() { return record || browserProgress(labs); }
+        // Only steps with a check count: a step is earned when its check passes.
         function counts(lab, byKey) {
             var earned = 0, imported = 0;
-            lab.steps.forEach(function (s) {
+            var checked = lab.steps.filter(function (s) { return s.check; });
+            checked.forEach(function (s) {
                 var e = byKey[lab.id + ":" + s.id];
                 if (!e) { return; }
                 if (e.imported) { imported++; } else { earned++; }
             });
-            return { earned: earned, imported: imported, total: lab.steps.length };
+            return { earned: earned, imported: imported, total: checked.length };
         }
         function summary(c) {
-            return ": " + c.earned + " of " + c.total + (c.imported ? " (and " + c.imported + " imported, not checked here)" : "");
+            return ": " + c.earned + " of " + c.total + " checked step" + (c.total === 1 ? "" : "s") +
+                (c.imported ? " (and " + c.imported + " imported, not checked here)" : "");
+        }
+        function cell(c) {
+            if (!c.total) { return [el("p", { "class": "labs-state", text: "No step has a check" })]; }
+            return [badge(c.earned === c.total ? "all" : c.earned ? "some" : "none", [summary(c)])];
         }
         function paintRows() {
             var byKey = {};
@@ -872,8 +879,7 @@
                 var c = counts(lab, byKey);
                 var m = perModule[lab.module] = perModule[lab.module] || { earned: 0, imported: 0, total: 0 };
                 m.earned += c.earned; m.imported += c.imported; m.total += c.total;
-                var all = c.earned === c.total && c.total > 0;
-                update(cells[lab.id].done, [badge(all ? "all" : c.earned ? "some" : "none", [summary(c)])]);
+                update(cells[lab.id].done, cell(c));
                 var st = live[lab.id];
                 if (st) {
                     var checks = st.steps.filter(function (s) { return s.check; });
@@ -884,8 +890,7 @@
             });
             modules.forEach(function (m) {
                 var c = perModule[m.module] || { earned: 0, imported: 0, total: 0 };
-                var all = c.earned === c.total && c.total > 0;
-                update(mcells[m.module], [badge(all ? "all" : c.earned ? "some" : "none", [summary(c)])]);
+                update(mcells[m.module], cell(c));
             });
         }
         function readRecord() {

@@ -85,10 +85,10 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
 
         await page.goto(`${server.url}progress.html`);
         const byLab = page.locator("table.labs-progress-table:not(.labs-progress-modules) tbody tr", { hasText: "A lab for the browser test" });
-        await byLab.locator("text=Started: 1 of 3").waitFor({ timeout: WAIT });
+        await byLab.locator("text=Done: 1 of 1 checked step").waitFor({ timeout: WAIT });
         await page.locator(".labs-progress-source", { hasText: "from progress.json in your workspace" }).waitFor({ timeout: WAIT });
         const moduleRow = page.locator("table.labs-progress-modules tbody tr", { hasText: "Module 01" });
-        assert.match(await moduleRow.innerText(), /browser-demo\s+Run a demo lab on your machine\s+◐ Started: 1 of 3/);
+        assert.match(await moduleRow.innerText(), /browser-demo\s+Run a demo lab on your machine\s+✓ Done: 1 of 1 checked step/);
         assert.deepEqual(await axeInThemes(page, ".labs-progress"), [], "WCAG 2.2 AA in the five themes");
         await page.evaluate(() => document.getElementById("mdbook-theme-light").click());
         assert.deepEqual(problems, []);
@@ -116,7 +116,7 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         const b = JSON.parse(readFileSync(file, "utf8"));
         assert.deepEqual(b.entries, a.entries.map((e) => ({ ...e, imported: true })), "same steps, same times, marked imported");
         const byLab = page.locator("table.labs-progress-table:not(.labs-progress-modules) tbody tr", { hasText: "A lab for the browser test" });
-        assert.match(await byLab.innerText(), /Not started: 0 of 3 \(and 1 imported, not checked here\)/);
+        assert.match(await byLab.innerText(), /Not started: 0 of 1 checked step \(and 1 imported, not checked here\)/);
 
         // Importing the same file again adds nothing.
         await page.locator("#labs-progress-import").setInputFiles(exported);
@@ -135,7 +135,7 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         await page.locator(".labs-progress-source", { hasText: "from this browser" }).waitFor({ timeout: WAIT });
         const byLab = page.locator("table.labs-progress-table:not(.labs-progress-modules) tbody tr", { hasText: "A lab for the browser test" });
         // The browser kept what the sidecar showed: the step earned there first.
-        assert.match(await byLab.innerText(), /Started: 1 of 3/);
+        assert.match(await byLab.innerText(), /Done: 1 of 1 checked step/);
         assert.deepEqual(problems, []);
     });
 });

@@ -24,6 +24,9 @@ struct ProgressLab<'a> {
 struct ProgressStep<'a> {
     id: &'a str,
     title: &'a str,
+    /// Only a step with a check can be earned: the sidecar records it when
+    /// the check passes.
+    check: bool,
 }
 
 /// One of the outline's success criteria and the labs that practise it,
@@ -111,6 +114,7 @@ pub(crate) fn render_progress(
                 .map(|s| ProgressStep {
                     id: &s.id,
                     title: &s.title,
+                    check: s.check.is_some(),
                 })
                 .collect(),
         })
