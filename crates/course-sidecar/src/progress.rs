@@ -101,7 +101,15 @@ pub(crate) fn load(workspace: &Path) -> Progress {
             },
         },
     };
-    let aside = workspace.join(format!("{FILE}.bad-{}", compact_utc(now_ms())));
+    // Two bad files in one second keep both.
+    let stamp = compact_utc(now_ms());
+    let aside = (1..100)
+        .map(|n| match n {
+            1 => workspace.join(format!("{FILE}.bad-{stamp}")),
+            n => workspace.join(format!("{FILE}.bad-{stamp}-{n}")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| workspace.join(format!("{FILE}.bad-{stamp}-last")));
     match std::fs::rename(&file, &aside) {
         Ok(()) => tracing::warn!(
             "{} was set aside as {}: {problem}; progress starts again from the checks that pass (import the old file from the progress page if you have an export)",
@@ -319,5 +327,12 @@ mod tests {
             std::fs::read_to_string(ws.join(&aside[0])).expect("read"),
             "{ not json"
         );
+        // A second bad file in the same second is kept too.
+        std::fs::write(path(ws), "[]").expect("write");
+        assert_eq!(load(ws), Progress::default());
+        std::fs::write(path(ws), "nul").expect("write");
+        assert_eq!(load(ws), Progress::default());
+        let kept = std::fs::read_dir(ws).expect("read_dir").count();
+        assert_eq!(kept, 3, "every bad file is kept");
     }
 }
