@@ -440,6 +440,8 @@
                 if (st.earlier) { details.push(el("span", { "class": "labs-earlier", text: " (done earlier, " + day(st.earlier) + ")" })); }
                 if (s.note) { details.push(" ", el("strong", { "class": "labs-w-note" }, withCode(s.note))); }
                 kids.push(badge(st.state, details));
+                var known = knownOf(s, st);
+                if (known) { kids.push(knownBlock(known)); }
             } else if (s.note) {
                 kids.push(el("p", { "class": "labs-w-msg" }, withCode(s.note)));
             }
@@ -455,6 +457,20 @@
                 }
                 paintStrip();
             }
+        }
+        // A failed run or check that the sidecar matched to a troubleshooting
+        // entry (`known`): a service that ended by itself counts, whatever its code.
+        function knownOf(s, st) {
+            if (s.running) { return null; }
+            if (s.exit && s.exit.known) { return s.exit.known; }
+            return st.state === "fail" && s.check && s.check.known ? s.check.known : null;
+        }
+        function knownBlock(k) {
+            var root = typeof path_to_root === "string" ? path_to_root : "";
+            return el("div", { "class": "labs-known" }, [
+                el("p", { "class": "labs-known-lead" }, ["This looks like a known problem: ", el("a", { href: root + k.href, text: k.title })]),
+                k.fix ? el("p", { "class": "labs-known-fix", text: k.fix }) : null
+            ]);
         }
         function paintStrip() {
             var box = section.querySelector(".labs-strip-count");
@@ -657,6 +673,7 @@
                         if (x.check && x.check.state !== "pending" && !s.check) { onStatus({ step: x.id, state: x.check.state, message: x.check.message, hint: x.check.hint }); }
                         if (fresh) { s.running = x.running; }
                         if (fresh && x.last_exit && !s.exit) { s.exit = x.last_exit; }
+                        if (s.check && x.check) { s.check.known = x.check.state === s.check.state ? x.check.known : null; }
                         if (first && (x.running || x.last_exit)) { fetchOutput(s); }
                         paint(s);
                     });
