@@ -82,18 +82,16 @@ pub(crate) async fn bundle(entry: &LabEntry, token: &str) -> String {
     if lab.requires.is_empty() {
         text.push_str("  (this lab requires none)\n");
     }
-    for r in &lab.requires {
+    // All at once: the bundle takes at most one version command's time.
+    let versions =
+        futures_util::future::join_all(lab.requires.iter().map(|r| tool_version(&r.tool))).await;
+    for (r, version) in lab.requires.iter().zip(versions) {
         let wanted = r
             .version
             .as_ref()
             .map(|v| format!(" (needs {v} or newer)"))
             .unwrap_or_default();
-        let _ = writeln!(
-            text,
-            "  {}{wanted}: {}",
-            r.tool,
-            tool_version(&r.tool).await
-        );
+        let _ = writeln!(text, "  {}{wanted}: {version}", r.tool);
     }
     text.push_str(&ports_section(lab));
     Redactor::from_environment(token).redact(&text)
