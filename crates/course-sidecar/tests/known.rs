@@ -204,3 +204,36 @@ async fn a_failed_check_gets_the_entry_it_matches() {
     .await;
     assert!(step(&s, "greet")["check"].get("known").is_none(), "{s}");
 }
+
+/// Threat model rule 25: only the tail of the output is matched, and a
+/// failure that matches nothing gets no field.
+#[tokio::test]
+async fn tm_known_failures_match_only_the_tail_of_the_output() {
+    let steps = r#"
+  - id: noisy
+    title: A match far back, then 100 KiB of noise
+    run: "echo EARLY-MARKER; head -c 102400 /dev/zero | tr '\\0' x | fold -w 100; exit 1"
+  - id: late
+    title: The same noise, then the match
+    run: "head -c 102400 /dev/zero | tr '\\0' x | fold -w 100; echo LATE-MARKER; exit 1"
+"#;
+    let page = "### Early\n{{#symptom output=\"EARLY-MARKER\" from=\"f\"}}\n\nEarly.\n\n### Late\n{{#symptom output=\"LATE-MARKER\" from=\"g\"}}\n\nLate.\n";
+    let (known, problems) = parse_page("02-demo/troubleshooting.md", page);
+    assert!(problems.is_empty(), "{problems:?}");
+    let fx = Fixture::new(&[("demo", lab_yaml("demo", &[], steps))]);
+    let state = state(&fx, known);
+    export(&state, "demo").await;
+    let out = run(&state, "noisy").await;
+    assert_eq!(out["last_exit"]["code"], 1, "{}", out["last_exit"]);
+    assert!(
+        out["last_exit"].get("known").is_none(),
+        "{}",
+        out["last_exit"]
+    );
+    let out = run(&state, "late").await;
+    assert_eq!(
+        out["last_exit"]["known"]["title"], "Late",
+        "{}",
+        out["last_exit"]
+    );
+}
