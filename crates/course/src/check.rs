@@ -10,7 +10,7 @@
 //! - pins: each version a lab fixes has its `# pin (checked DAY): why` comment;
 //! - ports: two labs meant to run together (`runs_with`) must not bind the same port;
 //! - known failures: each `{{#symptom …}}` parses, and its recorded failure
-//!   matches its entry and no other of the module or the appendix.
+//!   matches its entry and no other of its module (the appendix's: of the appendix).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -95,7 +95,7 @@ pub fn check(project: &Project) -> Vec<Diagnostic> {
     problems.extend(orphaned_transcripts(project, &catalog));
 
     // Known failures: each symptom matches the failure it was written from,
-    // and that failure no other entry of its module or the appendix.
+    // and that failure no other entry of its module (or of the appendix).
     problems.extend(course_labs::troubleshoot::check_book(&project.root, &src));
 
     // Every pin of every lab carries its reason and the day it was checked.
