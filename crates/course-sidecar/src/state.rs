@@ -28,7 +28,8 @@ const MIN_CHECK_INTERVAL: Duration = Duration::from_millis(100);
 /// Every resource the sidecar hands out is bounded; these are the bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest request body read (larger → 413). No endpoint needs a body.
+    /// Largest request body read (larger → 413). Only a progress import
+    /// has one, and the page sends a large one in parts.
     pub max_body_bytes: usize,
     /// Most bytes of request headers, names and values together (more →
     /// 431). A page's requests carry a few hundred; cookies of other local

@@ -170,8 +170,8 @@ pub(super) fn token_presented(state: &AppState, headers: &HeaderMap) -> bool {
             .any(|v| state.shared.token.matches(v.as_bytes()))
 }
 
-/// Reads the body, at most `max` bytes, before the handler runs: no handler
-/// uses a body, and a client that sends a huge or endless one is cut off
+/// Reads the body, at most `max` bytes, before the handler runs: only a
+/// progress import uses one, and a client that sends a huge or endless one is cut off
 /// (413) or timed out (408) here.
 async fn read_body(req: Request, max: usize) -> Result<Request, ApiError> {
     let declared = req
