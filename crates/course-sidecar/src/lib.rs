@@ -31,6 +31,7 @@ mod checks;
 mod doctor;
 mod events;
 mod help;
+mod known;
 mod probe;
 mod proc;
 mod progress;
@@ -40,6 +41,7 @@ mod server;
 mod state;
 
 pub use api::app;
+pub use known::Known;
 pub use proc::{Leftover, port_listener};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{
