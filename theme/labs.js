@@ -822,6 +822,43 @@
         return parts;
     }
 
+    // Self-check answers, as quiz.js keeps them: "course-quiz:<page>:<n>".
+    var QUIZ_PREFIX = "course-quiz:";
+    function quizAnswers() {
+        var out = {};
+        try {
+            for (var i = 0; i < localStorage.length; i++) {
+                var key = localStorage.key(i);
+                if (key && key.indexOf(QUIZ_PREFIX) === 0) { out[key] = localStorage.getItem(key); }
+            }
+        } catch { /* storage off: nothing kept */ }
+        return out;
+    }
+    function quizRight(pages, answers) {
+        var right = 0, total = 0;
+        pages.forEach(function (q) {
+            total += q.count;
+            for (var n = 1; n <= q.count; n++) {
+                var rec;
+                try { rec = JSON.parse(answers[QUIZ_PREFIX + q.page + ":" + n] || "null"); } catch { rec = null; }
+                if (rec && rec.state === "right") { right++; }
+            }
+        });
+        return { right: right, total: total };
+    }
+    // Restores exported answers this browser does not have yet.
+    function restoreQuizzes(quizzes) {
+        var added = 0;
+        if (!quizzes || typeof quizzes !== "object") { return 0; }
+        Object.keys(quizzes).forEach(function (key) {
+            var value = quizzes[key];
+            if (key.indexOf(QUIZ_PREFIX) !== 0 || typeof value !== "string" || load(key)) { return; }
+            save(key, value);
+            added++;
+        });
+        return added;
+    }
+
     function Progress(box) {
         var labs, modules;
         try { labs = JSON.parse(box.dataset.labs || "[]"); modules = JSON.parse(box.dataset.modules || "[]"); } catch { return; }
@@ -844,13 +881,15 @@
         function heads(names) {
             return el("tr", {}, names.map(function (h) { return el("th", { scope: "col", text: h }); }));
         }
+        var qcells = {};
         var mrows = modules.map(function (m) {
             mcells[m.module] = el("td");
+            qcells[m.module] = el("td");
             return el("tr", {}, [
                 el("th", { scope: "row", text: "Module " + String(m.module).padStart(2, "0") }),
                 el("td", {}, m.labs.map(function (id, i) { return [i ? ", " : "", el("code", { text: id })]; }).flat()),
                 el("td", { text: m.criteria.length ? m.criteria.join("; ") : "—" }),
-                mcells[m.module]
+                mcells[m.module], qcells[m.module]
             ]);
         });
         var exportBtn = el("button", { type: "button", "class": "labs-btn", text: "Export progress (JSON)" });
@@ -863,9 +902,20 @@
                 el("thead", {}, [heads(["Lab", "Module", "Steps passed", "Checks passing now"])]), el("tbody", {}, rows)]),
             el("table", { "class": "labs-progress-table labs-progress-modules" }, [
                 el("caption", { text: "By module, with the outline's success criteria its labs practise" }),
-                el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned"])]), el("tbody", {}, mrows)]));
+                el("thead", {}, [heads(["Module", "Labs", "Success criteria", "Steps earned", "Self-check"])]), el("tbody", {}, mrows)]));
 
         function current() { return record || browserProgress(labs); }
+        // What Export writes: the steps, and the self-check answers.
+        function exported() {
+            var data = JSON.parse(JSON.stringify(current()));
+            data.quizzes = quizAnswers();
+            return data;
+        }
+        function quizCell(m) {
+            var q = quizRight(m.quizzes || [], quizAnswers());
+            if (!q.total) { return [el("p", { "class": "labs-state", text: "No self-check" })]; }
+            return [badge(q.right === q.total ? "all" : q.right ? "some" : "none", [": " + q.right + " of " + q.total + " answered right"])];
+        }
         // Only steps with a check count: a step is earned when its check passes.
         function counts(lab, byKey) {
             var earned = 0, imported = 0;
@@ -908,6 +958,7 @@
             modules.forEach(function (m) {
                 var c = perModule[m.module] || { earned: 0, imported: 0, total: 0 };
                 update(mcells[m.module], cell(c));
+                update(qcells[m.module], quizCell(m));
             });
         }
         function readRecord() {
@@ -923,13 +974,14 @@
         }
 
         exportBtn.addEventListener("click", function () {
-            var text = JSON.stringify(current(), null, 2) + "\n";
+            var data = exported();
+            var text = JSON.stringify(data, null, 2) + "\n";
             var a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/json" })), download: "progress.json" });
             document.body.append(a);
             a.click();
             a.remove();
             setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
-            msg.textContent = "Exported " + current().entries.length + " steps as progress.json.";
+            msg.textContent = "Exported " + data.entries.length + " steps and " + Object.keys(data.quizzes).length + " self-check answers as progress.json.";
         });
         importBtn.addEventListener("click", function () { fileInput.click(); });
         fileInput.addEventListener("change", function () {
@@ -942,6 +994,8 @@
                     msg.textContent = file.name + " is not an exported progress file (version " + PROGRESS_VERSION + ").";
                     return;
                 }
+                var answers = restoreQuizzes(data.quizzes);
+                var answered = answers ? " and " + answers + " self-check answers" : "";
                 if (record && base !== null) {
                     var total = { imported: 0, kept: 0, ignored: 0 };
                     return chunks(data.entries).reduce(function (p, part) {
@@ -957,7 +1011,7 @@
                         if (!ok) { return; }
                         return readRecord().then(function () {
                             paintRows();
-                            msg.textContent = "Imported " + total.imported + " steps into progress.json (" + total.kept + " already there, " + total.ignored + " not in this course).";
+                            msg.textContent = "Imported " + total.imported + " steps into progress.json (" + total.kept + " already there, " + total.ignored + " not in this course)" + (answers ? "; " + answers + " self-check answers into this browser" : "") + ".";
                         });
                     });
                 }
@@ -969,7 +1023,7 @@
                     added++;
                 });
                 paintRows();
-                msg.textContent = "Imported " + added + " steps into this browser.";
+                msg.textContent = "Imported " + added + " steps" + answered + " into this browser.";
             }).finally(function () { fileInput.value = ""; });
         });
 

@@ -11,7 +11,7 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -48,6 +48,13 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         // The criteria come from the book's one list of them (the course map's section).
         appendFileSync(path.join(dir, "book/src/progress.md"),
             "\n## Success criteria\n\n- **Run a demo lab on your machine**: practised in `browser-demo`.\n");
+        // Module 01's self-check: two quizzes, counted on the progress page.
+        const quiz = (n) => `{{#quiz}}\n**${n}. Run a demo lab.** Which port does the demo check?\n\n` +
+            "- [ ] 80.\n  Why not: the demo binds a high port.\n- [x] 18765.\n\n" +
+            "<details><summary>Answer</summary>\n\n18765.\n\n</details>\n{{#endquiz}}\n";
+        mkdirSync(path.join(dir, "book/src/01-demo"), { recursive: true });
+        writeFileSync(path.join(dir, "book/src/01-demo/self-check.md"), `# Self-check\n\n${quiz(1)}\n${quiz(2)}`);
+        appendFileSync(path.join(dir, "book/src/SUMMARY.md"), "- [Self-check](01-demo/self-check.md)\n");
         file = path.join(dir, "home/mlops-course/labs/progress.json");
         const started = startServer(dir, log);
         child = started.child;
@@ -83,12 +90,15 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         assert.deepEqual([entry.lab, entry.step, entry.check.state, entry.imported], ["browser-demo", "serve", "pass", undefined]);
         assert.match(entry.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
 
+        // One of module 01's two self-check questions answered right, as quiz.js keeps it.
+        await page.evaluate(() => localStorage.setItem("course-quiz:01-demo/self-check:1",
+            JSON.stringify({ state: "right", tries: 2, at: Date.now(), answer: [2] })));
         await page.goto(`${server.url}progress.html`);
         const byLab = page.locator("table.labs-progress-table:not(.labs-progress-modules) tbody tr", { hasText: "A lab for the browser test" });
         await byLab.locator("text=Done: 1 of 1 checked step").waitFor({ timeout: WAIT });
         await page.locator(".labs-progress-source", { hasText: "from progress.json in your workspace" }).waitFor({ timeout: WAIT });
         const moduleRow = page.locator("table.labs-progress-modules tbody tr", { hasText: "Module 01" });
-        assert.match(await moduleRow.innerText(), /browser-demo\s+Run a demo lab on your machine\s+✓ Done: 1 of 1 checked step/);
+        assert.match(await moduleRow.innerText(), /browser-demo\s+Run a demo lab on your machine\s+✓ Done: 1 of 1 checked step\s+.*: 1 of 2 answered right/);
         assert.deepEqual(await axeInThemes(page, ".labs-progress"), [], "WCAG 2.2 AA in the five themes");
         await page.evaluate(() => document.getElementById("mdbook-theme-light").click());
         assert.deepEqual(problems, []);
@@ -102,17 +112,21 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         assert.equal(download.suggestedFilename(), "progress.json");
         const exported = path.join(dir, "downloads/progress.json");
         await download.saveAs(exported);
-        const a = JSON.parse(readFileSync(exported, "utf8"));
+        const { quizzes, ...a } = JSON.parse(readFileSync(exported, "utf8"));
         assert.deepEqual(a, JSON.parse(readFileSync(file, "utf8")), "the export is the workspace's file");
+        assert.deepEqual(Object.keys(quizzes), ["course-quiz:01-demo/self-check:1"], "and the self-check answers");
 
         // Another machine: no progress.json there (and no listener, so nothing is re-earned).
         await new Promise((resolve) => listener.close(resolve));
         listener = null;
         rmSync(file);
+        await page.evaluate(() => localStorage.removeItem("course-quiz:01-demo/self-check:1"));
         await page.reload();
         await page.locator(".labs-progress-source", { hasText: "progress.json" }).waitFor({ timeout: WAIT });
         await page.locator("#labs-progress-import").setInputFiles(exported);
-        await page.locator(".labs-progress [role=status]", { hasText: "Imported 1 steps into progress.json" }).waitFor({ timeout: WAIT });
+        await page.locator(".labs-progress [role=status]", { hasText: "Imported 1 steps into progress.json (0 already there, 0 not in this course); 1 self-check answers into this browser." }).waitFor({ timeout: WAIT });
+        const moduleRow = page.locator("table.labs-progress-modules tbody tr", { hasText: "Module 01" });
+        assert.match(await moduleRow.innerText(), /1 of 2 answered right/, "the answer came back with the steps");
         const b = JSON.parse(readFileSync(file, "utf8"));
         assert.deepEqual(b.entries, a.entries.map((e) => ({ ...e, imported: true })), "same steps, same times, marked imported");
         const byLab = page.locator("table.labs-progress-table:not(.labs-progress-modules) tbody tr", { hasText: "A lab for the browser test" });

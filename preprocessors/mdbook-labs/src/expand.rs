@@ -64,6 +64,7 @@ pub fn expand(ctx: &PreprocessorContext, mut book: Book) -> Result<Expanded> {
         site: &site,
         transcripts: &validator.into_transcripts(),
         embedded_at: &found.embedded_at,
+        quiz_pages: &found.quiz_pages,
         sidecar_url: cfg.sidecar_url.as_deref().unwrap_or_default(),
     };
     splicer.splice_book(&mut book, &found.chapters)?;
@@ -82,6 +83,9 @@ struct Found {
     /// Where each lab is embedded: the chapter's page, as a URL path from
     /// the book root (`/` separators on every platform).
     embedded_at: BTreeMap<String, String>,
+    /// The pages with self-check quizzes (the chapter's path without its
+    /// extension, as quiz.js keys them) and how many each has.
+    quiz_pages: BTreeMap<String, usize>,
 }
 
 impl Found {
@@ -89,11 +93,20 @@ impl Found {
         let mut found = Found {
             chapters: BTreeMap::new(),
             embedded_at: BTreeMap::new(),
+            quiz_pages: BTreeMap::new(),
         };
         for ch in book.chapters() {
             let ds = find_directives(&ch.content);
             if ds.is_empty() {
                 continue;
+            }
+            let quizzes = ds
+                .iter()
+                .filter(|d| matches!(d.kind, DirectiveKind::Quiz(_)))
+                .count();
+            if let (true, Some(p)) = (quizzes > 0, &ch.path) {
+                let page = p.with_extension("").to_string_lossy().replace('\\', "/");
+                found.quiz_pages.insert(page, quizzes);
             }
             for d in &ds {
                 if let (DirectiveKind::Lab(id), Some(p)) = (&d.kind, &ch.path) {
@@ -140,6 +153,7 @@ struct Splicer<'a> {
     site: &'a Site,
     transcripts: &'a Transcripts,
     embedded_at: &'a BTreeMap<String, String>,
+    quiz_pages: &'a BTreeMap<String, usize>,
     sidecar_url: &'a str,
 }
 
@@ -207,6 +221,7 @@ impl Splicer<'_> {
                     self.catalog,
                     self.criteria,
                     self.embedded_at,
+                    self.quiz_pages,
                     path_to_root,
                     &self.site.asset_urls,
                     self.sidecar_url,

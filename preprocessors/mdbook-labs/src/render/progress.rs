@@ -43,6 +43,25 @@ struct ModuleSummary<'a> {
     module: u8,
     labs: Vec<&'a str>,
     criteria: Vec<&'a str>,
+    /// The module's self-check pages and their number of quizzes, so the
+    /// page can count the reader's right answers (quiz.js keeps them).
+    quizzes: Vec<QuizPage<'a>>,
+}
+
+#[derive(Serialize)]
+struct QuizPage<'a> {
+    page: &'a str,
+    count: usize,
+}
+
+/// The module of a page: the number its first folder starts with (`03-…`).
+fn module_of(page: &str) -> Option<u8> {
+    let folder = page.split('/').next()?;
+    let digits: String = folder.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || !folder[digits.len()..].starts_with('-') {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The heading of the course map's section that lists the criteria.
@@ -92,6 +111,7 @@ pub(crate) fn render_progress(
     catalog: &course_labs::Catalog,
     criteria: &[Criterion],
     embedded_at: &BTreeMap<String, String>,
+    quiz_pages: &BTreeMap<String, usize>,
     path_to_root: &str,
     assets: &Assets,
     sidecar_url: &str,
@@ -127,6 +147,11 @@ pub(crate) fn render_progress(
                 module: lab.module,
                 labs: Vec::new(),
                 criteria: Vec::new(),
+                quizzes: quiz_pages
+                    .iter()
+                    .filter(|(page, _)| module_of(page) == Some(lab.module))
+                    .map(|(page, count)| QuizPage { page, count: *count })
+                    .collect(),
             });
         }
         if let Some(m) = modules.last_mut() {
@@ -175,6 +200,15 @@ pub(crate) fn render_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_belongs_to_the_module_its_folder_is_numbered() {
+        assert_eq!(module_of("03-model-serving/troubleshooting"), Some(3));
+        assert_eq!(module_of("00-introduction/troubleshooting"), Some(0));
+        assert_eq!(module_of("appendix/troubleshooting-index"), None);
+        assert_eq!(module_of("2024-notes"), None, "not a module number");
+        assert_eq!(module_of("introduction"), None);
+    }
 
     #[test]
     fn criteria_come_from_the_course_maps_section() {
