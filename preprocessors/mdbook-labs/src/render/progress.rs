@@ -150,7 +150,10 @@ pub(crate) fn render_progress(
                 quizzes: quiz_pages
                     .iter()
                     .filter(|(page, _)| module_of(page) == Some(lab.module))
-                    .map(|(page, count)| QuizPage { page, count: *count })
+                    .map(|(page, count)| QuizPage {
+                        page,
+                        count: *count,
+                    })
                     .collect(),
             });
         }
