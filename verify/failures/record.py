@@ -21,7 +21,6 @@ import argparse
 import getpass
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
