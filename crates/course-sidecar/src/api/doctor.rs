@@ -5,26 +5,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 
+use super::guard::token_presented;
 use super::{ApiError, LabParam};
 use crate::doctor;
 use crate::state::{AppState, lock};
-
-/// Whether the request carries the sidecar's token (`Authorization: Bearer`
-/// or `X-Course-Token`).
-fn has_token(state: &AppState, headers: &HeaderMap) -> bool {
-    let bearer = headers.get_all(AUTHORIZATION).iter().any(|v| {
-        v.as_bytes()
-            .strip_prefix(b"Bearer ")
-            .is_some_and(|t| state.shared.token.matches(t))
-    });
-    bearer
-        || headers
-            .get_all("x-course-token")
-            .iter()
-            .any(|v| state.shared.token.matches(v.as_bytes()))
-}
 
 /// Runs the lab's machine checks, within the doctor's time limit.
 pub(super) async fn doctor(
@@ -32,7 +17,7 @@ pub(super) async fn doctor(
     headers: HeaderMap,
     LabParam(entry): LabParam,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !has_token(&state, &headers) {
+    if !token_presented(&state, &headers) {
         return Err(ApiError::Unauthorized);
     }
     let groups = lock(&entry.steps).groups.clone();
