@@ -1,5 +1,6 @@
 // `course serve` on a copy of the fixture course, for the browser tests of
-// earned progress and the help bundle (progress.test.mjs, help.test.mjs).
+// earned progress, the help bundle and the machine check (progress, help and
+// doctor .test.mjs).
 
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -12,7 +12,6 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
@@ -20,9 +19,10 @@ import os from "node:os";
 import path from "node:path";
 
 import {
-    CHROMIUM, CHROMIUM_ARGS, COURSE, ROOT, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree,
+    CHROMIUM, CHROMIUM_ARGS, ROOT, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree,
     stop, watchProblems,
 } from "./support.mjs";
+import { startServer } from "./course-serve.mjs";
 
 const PORT = 18765; // the fixture lab's declared port
 const PANEL = "#lab-browser-demo-doctor";
@@ -34,32 +34,6 @@ try {
     const require = createRequire(path.join(ROOT, ".tools/node/package.json"));
     axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 } catch { /* reported by the test that needs it */ }
-
-/** `course serve --port 0` on `dir`; resolves to { url, token }. */
-function startServer(dir, log) {
-    const child = spawn(COURSE, ["--book", path.join(dir, "book"), "serve", "--port", "0"], {
-        cwd: dir,
-        env: { ...process.env, HOME: path.join(dir, "home"), TMPDIR: path.join(dir, "tmp"), COURSE_LOG: "warn" },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    const ready = new Promise((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`course serve printed no URL and token in 120 s:\n${out}`)), 120_000);
-        child.stdout.on("data", (chunk) => {
-            out += chunk;
-            log.push(String(chunk));
-            const url = /Serving the course at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-            const token = /#course-token=([0-9a-zA-Z]+)/.exec(out);
-            if (url && token) { clearTimeout(timer); resolve({ url: url[1], token: token[1] }); }
-        });
-        child.stderr.on("data", (chunk) => log.push(String(chunk)));
-        child.once("exit", (code, signal) => {
-            clearTimeout(timer);
-            reject(new Error(`course serve exited (${code ?? signal}) before serving:\n${log.join("")}`));
-        });
-    });
-    return { child, ready };
-}
 
 /** Waits until `test` holds on the page; fails with the panel's words. */
 async function until(page, test, what) {

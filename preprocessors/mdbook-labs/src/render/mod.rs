@@ -248,28 +248,6 @@ mod tests {
     }
 
     #[test]
-    fn a_file_page_is_numbered_and_has_no_hidden_part() {
-        assert_eq!(
-            file_page_path("demo", 1, "app/main.py"),
-            "labs/demo/files/01-main.py.html"
-        );
-        assert_eq!(
-            file_page_path("ci", 12, ".github/workflows/.ci.yml"),
-            "labs/ci/files/12-ci.yml.html"
-        );
-        assert_eq!(
-            file_page_path("demo", 3, "a b/c&d.txt"),
-            "labs/demo/files/03-c_d.txt.html"
-        );
-        // mdBook would rewrite a link to `17-runbook.md.html` to `17-runbook.html`.
-        assert_eq!(
-            file_page_path("final", 17, "docs/runbook.md"),
-            "labs/final/files/17-runbook_md.html"
-        );
-        assert!(!file_page_path("x", 1, "a.mdx.md").contains(".md"));
-    }
-
-    #[test]
     fn data_src_reaches_the_file_from_a_chapter_and_from_print_html() {
         // A chapter one folder down has path_to_root "../"; print.html,
         // at the root, "". labs.js fetches path_to_root + data-src.
