@@ -10,7 +10,9 @@
 //! It only reads. The programs it runs are the lab's own `requires` tools
 //! (each asked its version, by a fixed argument list, never through a
 //! shell) and `docker info`; each has a time limit and capped output, and
-//! the whole report has one too.
+//! the whole report has one too. On macOS, which has no `/proc`, two fixed
+//! system readers stand in for it: `lsof` names a port's holder and
+//! `vm_stat` tells available memory (2 s and 64 KiB each).
 
 use std::io;
 use std::net::{Ipv4Addr, TcpListener};
@@ -578,7 +580,7 @@ fn memory_item(need: Option<u64>) -> Item {
         Some(free) => against("available", free, need),
         None => (
             State::Unknown,
-            "the sidecar reads available memory on Linux (and WSL) only".into(),
+            "the sidecar reads available memory on Linux (and WSL) and macOS only".into(),
         ),
     };
     let mut item = Item::new("memory".into(), "memory", title, state, detail);
@@ -618,10 +620,53 @@ fn available_memory() -> Option<u64> {
     {
         mem_available(&std::fs::read_to_string("/proc/meminfo").ok()?)
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
+    {
+        vm_stat_memory()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     {
         None
     }
+}
+
+/// Available memory as macOS's `vm_stat` (no arguments) tells it, bounded
+/// like every system reader; compiled everywhere so that it is checked.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+fn vm_stat_memory() -> Option<u64> {
+    use crate::proc::{READER_LIMIT, READER_OUTPUT, run_capped_blocking};
+    vm_stat_available(&run_capped_blocking(
+        "vm_stat",
+        &[],
+        READER_LIMIT,
+        READER_OUTPUT,
+    )?)
+}
+
+/// Available memory in bytes from macOS's `vm_stat`: free, inactive and
+/// speculative pages times the page size its first line gives
+/// ("Mach Virtual Memory Statistics: (page size of 16384 bytes)").
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn vm_stat_available(output: &str) -> Option<u64> {
+    let page: u64 = output
+        .lines()
+        .next()?
+        .split_once("page size of ")?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let pages = |name: &str| {
+        output.lines().find_map(|line| {
+            let rest = line.strip_prefix(name)?.strip_prefix(':')?;
+            rest.trim().trim_end_matches('.').parse::<u64>().ok()
+        })
+    };
+    let total = pages("Pages free")?
+        .checked_add(pages("Pages inactive")?)?
+        .checked_add(pages("Pages speculative")?)?;
+    total.checked_mul(page)
 }
 
 /// Available memory in bytes from `/proc/meminfo`: `MemAvailable`, or on
@@ -743,6 +788,45 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vm_stat_gives_free_inactive_and_speculative_pages() {
+        // An Apple silicon Mac (16 KiB pages).
+        let arm = "Mach Virtual Memory Statistics: (page size of 16384 bytes)
+Pages free:                                3571.
+Pages active:                            201208.
+Pages inactive:                          198354.
+Pages speculative:                         1823.
+Pages throttled:                              0.
+Pages wired down:                        112015.
+Pages purgeable:                           2730.
+\"Translation faults\":                 1208339201.
+Pages copy-on-write:                   41327890.
+";
+        assert_eq!(
+            vm_stat_available(arm),
+            Some((3571 + 198_354 + 1823) * 16384)
+        );
+        // An Intel Mac (4 KiB pages).
+        let intel = "Mach Virtual Memory Statistics: (page size of 4096 bytes)
+Pages free:                              102400.
+Pages active:                            500000.
+Pages inactive:                          300000.
+Pages speculative:                        10000.
+";
+        assert_eq!(vm_stat_available(intel), Some(412_400 * 4096));
+        // No page size in the first line, a field missing, or garbage.
+        assert_eq!(
+            vm_stat_available(&intel.replacen("page size of", "pages of", 1)),
+            None
+        );
+        assert_eq!(
+            vm_stat_available(&intel.replace("Pages speculative", "Pages other")),
+            None
+        );
+        assert_eq!(vm_stat_available(&intel.replace("102400.", "lots.")), None);
+        assert_eq!(vm_stat_available(""), None);
+    }
 
     #[test]
     fn meminfo_gives_available_memory() {

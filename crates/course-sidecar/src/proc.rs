@@ -237,7 +237,8 @@ fn command_line(pid: i32) -> String {
         .unwrap_or_default()
 }
 
-/// `(pid, command line)` of a process with a listening socket on `port`.
+/// `(pid, command line)` of a process with a listening socket on `port`,
+/// from `/proc` on Linux; on macOS `(pid, command name)` from `lsof`.
 pub fn port_listener(port: u16) -> Option<(i32, String)> {
     #[cfg(target_os = "linux")]
     {
@@ -264,11 +265,119 @@ pub fn port_listener(port: u16) -> Option<(i32, String)> {
         }
         None
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
+    {
+        lsof_port_listener(port)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     {
         let _ = port;
         None
     }
+}
+
+/// The listener on `port` as `lsof` names it, with fixed arguments (the
+/// port an integer), bounded like every system reader. The way on macOS,
+/// which has no `/proc`; compiled everywhere so that it is checked.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn lsof_port_listener(port: u16) -> Option<(i32, String)> {
+    let select = format!("-iTCP:{port}");
+    let args = ["-nP", select.as_str(), "-sTCP:LISTEN", "-F", "pcn"];
+    lsof_listener(&run_capped_blocking(
+        "lsof",
+        &args,
+        READER_LIMIT,
+        READER_OUTPUT,
+    )?)
+}
+
+/// How long a fixed system reader (`lsof`, `vm_stat`) may run.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) const READER_LIMIT: Duration = Duration::from_secs(2);
+/// How much of a system reader's standard output is kept.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) const READER_OUTPUT: usize = 64 * 1024;
+
+/// The first process set of `lsof -F pcn` output that names both a pid
+/// and a command: `(pid, command name)`. Each line starts with its field
+/// letter; a `p` line starts a new process set, whose `c` line follows;
+/// `f` and `n` lines (the file) are ignored.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn lsof_listener(output: &str) -> Option<(i32, String)> {
+    let mut pid: Option<i32> = None;
+    for line in output.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(p) = line.strip_prefix('p') {
+            pid = p.trim().parse::<i32>().ok().filter(|&p| p > 0);
+        } else if let Some(c) = line.strip_prefix('c')
+            && let Some(pid) = pid
+            && !c.trim().is_empty()
+        {
+            return Some((pid, c.trim().to_owned()));
+        }
+    }
+    None
+}
+
+/// Runs `program ARGS` synchronously (no shell, stdin closed, stderr
+/// dropped, in its own process group) for at most `limit`, keeping the
+/// first `cap` bytes of its standard output. `None` if it could not start
+/// or ran past the limit, when its process group is killed. Its exit status
+/// is not looked at: `lsof` exits 1 when nothing matches.
+#[cfg_attr(not(target_os = "macos"), allow(dead_code))]
+pub(crate) fn run_capped_blocking(
+    program: &str,
+    args: &[&str],
+    limit: Duration,
+    cap: usize,
+) -> Option<String> {
+    use std::io::Read;
+    use std::time::Instant;
+    let deadline = Instant::now() + limit;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().ok()?;
+    let mut stdout = child.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let room = cap.saturating_sub(kept.len());
+            kept.extend_from_slice(&buf[..n.min(room)]);
+        }
+        let _ = tx.send(kept);
+    });
+    let out = rx.recv_timeout(limit).ok();
+    let exited = loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break true,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            _ => break false,
+        }
+    };
+    if !exited {
+        if let Ok(id) = i32::try_from(child.id()) {
+            signal_group_id(id, true);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        return None;
+    }
+    out.map(|o| String::from_utf8_lossy(&o).into_owned())
 }
 
 /// Socket inodes in state LISTEN on `port`, from /proc/net/tcp and tcp6.
@@ -334,5 +443,93 @@ mod port_tests {
         let port = l.local_addr().expect("addr").port();
         let (pid, _) = super::port_listener(port).expect("found");
         assert_eq!(pid, i32::try_from(std::process::id()).expect("pid"));
+    }
+}
+
+#[cfg(test)]
+mod lsof_tests {
+    use super::lsof_listener;
+
+    #[test]
+    fn the_first_process_set_of_lsof_field_output_names_the_holder() {
+        // `lsof -nP -iTCP:5000 -sTCP:LISTEN -F pcn` with AirPlay Receiver
+        // listening on IPv4 and IPv6: one process set, two file sets.
+        let airplay = "p517\ncControlCenter\nf9\nn*:5000\nf10\nn*:5000\n";
+        assert_eq!(
+            lsof_listener(airplay),
+            Some((517, "ControlCenter".to_owned()))
+        );
+        // Two processes (a forking server): the first set wins.
+        let two = "p4101\ncPython\nf5\nn127.0.0.1:5000\np4102\ncgunicorn\nf5\nn127.0.0.1:5000\n";
+        assert_eq!(lsof_listener(two), Some((4101, "Python".to_owned())));
+        // A command name with spaces is kept whole.
+        let spaced = "p88\ncGoogle Chrome Helper\nf30\nn[::1]:5000\n";
+        assert_eq!(
+            lsof_listener(spaced),
+            Some((88, "Google Chrome Helper".to_owned()))
+        );
+    }
+
+    #[test]
+    fn lsof_output_without_a_pid_and_command_names_nobody() {
+        // Nothing listens: lsof prints nothing and exits 1.
+        assert_eq!(lsof_listener(""), None);
+        // A set without its command, then a whole one: the whole one.
+        assert_eq!(
+            lsof_listener("p12\nf3\nn*:5000\np13\ncnode\n"),
+            Some((13, "node".to_owned()))
+        );
+        // A `c` line before any `p` line, or a pid that is no number.
+        assert_eq!(lsof_listener("cnode\nf3\n"), None);
+        assert_eq!(lsof_listener("pabc\ncnode\n"), None);
+        // A warning on stdout is not a field line that counts.
+        assert_eq!(lsof_listener("lsof: WARNING: can't stat()\n"), None);
+    }
+}
+
+#[cfg(all(test, unix))]
+mod reader_tests {
+    use std::time::{Duration, Instant};
+
+    /// The macOS way, run against the real `lsof` wherever it is installed
+    /// (Linux's takes the same arguments and prints the same fields).
+    #[test]
+    fn lsof_names_this_process_as_the_listener_of_its_port() {
+        let installed = std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("lsof").is_file()));
+        if !installed {
+            assert!(
+                std::env::var_os("CI").is_none_or(|v| v != "true"),
+                "lsof is missing: install it (`sudo apt-get install lsof`)"
+            );
+            eprintln!("skipped: lsof is not installed (`sudo apt-get install lsof`)");
+            return;
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let (pid, command) = super::lsof_port_listener(port).expect("lsof names a listener");
+        assert_eq!(pid, i32::try_from(std::process::id()).expect("pid"));
+        assert!(!command.is_empty());
+        drop(l);
+        assert_eq!(super::lsof_port_listener(port), None);
+    }
+
+    #[test]
+    fn a_system_reader_is_bounded_in_time_and_output() {
+        let out =
+            super::run_capped_blocking("printf", &["%s", "abcdef"], Duration::from_secs(2), 4);
+        assert_eq!(out.as_deref(), Some("abcd"));
+        let start = Instant::now();
+        let out = super::run_capped_blocking("sleep", &["30"], Duration::from_millis(300), 64);
+        assert_eq!(out, None);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            super::run_capped_blocking("no-such-reader-here", &[], Duration::from_secs(1), 64),
+            None
+        );
     }
 }
