@@ -75,6 +75,9 @@ PROM_PKGS=(
 # still takes Debian's security rebuilds of it).
 DEB_TOOLS=(
     "shellcheck=0.9.0-*"
+    # The sidecar's test of its macOS port lookup runs the real lsof (Linux's
+    # takes the same arguments).
+    "lsof=4.95.*"
     # Headless, for tests/browser/. bookworm-security replaces Chromium with each
     # new upstream major (about every 4 weeks) and drops the old one: when apt
     # says "Version '156.*' for 'chromium' was not found", bump this pin and run
