@@ -11,12 +11,13 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use course_labs::Lab;
-use tokio::io::AsyncReadExt;
 
 use crate::checks::{CheckResult, CheckState, ports_in_use};
+use crate::doctor::{self, Ran};
 use crate::runner::OutputLine;
 use crate::state::{LabEntry, lock};
 
@@ -24,8 +25,6 @@ use crate::state::{LabEntry, lock};
 pub(crate) const OUTPUT_LINES: usize = 50;
 /// How long one tool's version command may run.
 const VERSION_TIMEOUT: Duration = Duration::from_secs(5);
-/// Bytes of a version command's output read.
-const VERSION_BYTES: u64 = 4096;
 
 /// The bundle for `entry`, redacted. `token` is the sidecar's token.
 pub(crate) async fn bundle(entry: &LabEntry, token: &str) -> String {
@@ -161,62 +160,26 @@ fn ports_section(lab: &Lab) -> String {
     text
 }
 
-/// The command that prints a tool's version: the tool's own name with
-/// `--version`, but for the few that spell it otherwise.
-fn version_command(tool: &str) -> Vec<&str> {
-    match tool {
-        "python" => vec!["python3", "--version"],
-        "compose" | "docker-compose" => vec!["docker", "compose", "version"],
-        "kubectl" => vec!["kubectl", "version", "--client"],
-        "helm" => vec!["helm", "version", "--short"],
-        _ => vec![tool, "--version"],
-    }
-}
-
-/// The first line a tool's version command prints, or why there is none.
+/// The first line a tool's version command prints, or why there is none:
+/// the doctor's command for the tool, run within the doctor's bounds.
 async fn tool_version(tool: &str) -> String {
-    if !course_labs::is_valid_id(tool) {
+    let Some((program, args)) = doctor::version_command(tool) else {
         return "(not a tool name)".into();
-    }
-    let argv = version_command(tool);
-    let mut cmd = tokio::process::Command::new(argv[0]);
-    cmd.args(&argv[1..])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return format!("not found (`{}` is not on PATH)", argv[0]);
-        }
-        Err(e) => return format!("could not run `{}`: {e}", argv.join(" ")),
     };
-    let read = async {
-        let mut out = Vec::new();
-        if let Some(stdout) = child.stdout.take() {
-            let _ = stdout.take(VERSION_BYTES).read_to_end(&mut out).await;
-        }
-        if out.iter().all(u8::is_ascii_whitespace)
-            && let Some(stderr) = child.stderr.take()
-        {
-            let _ = stderr.take(VERSION_BYTES).read_to_end(&mut out).await;
-        }
-        let _ = child.wait().await;
-        out
-    };
-    match tokio::time::timeout(VERSION_TIMEOUT, read).await {
-        Ok(out) => String::from_utf8_lossy(&out)
+    let shown = format!("{program} {}", args.join(" "));
+    match doctor::run_bounded(Path::new(program), args, VERSION_TIMEOUT).await {
+        Ran::Missing => format!("not found (`{program}` is not on PATH)"),
+        Ran::TimedOut => format!(
+            "(`{shown}` did not answer within {} s)",
+            VERSION_TIMEOUT.as_secs()
+        ),
+        Ran::Failed(e) => format!("could not run `{shown}`: {e}"),
+        Ran::Exited { output, .. } => output
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty())
             .map(|l| l.chars().take(200).collect())
             .unwrap_or_else(|| "(printed no version)".into()),
-        Err(_) => format!(
-            "(`{}` did not answer within {} s)",
-            argv.join(" "),
-            VERSION_TIMEOUT.as_secs()
-        ),
     }
 }
 

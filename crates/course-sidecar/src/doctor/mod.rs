@@ -31,6 +31,9 @@ use tokio::sync::Semaphore;
 use machine::{arch_item, disk_item, docker_item, memory_item};
 use ports::port_items;
 use tools::tool_item;
+// What "Ask for help" reads too: one table of version commands, one bounded runner.
+pub(crate) use run::{Ran, run_bounded};
+pub(crate) use tools::version_command;
 
 /// How long one item may take (a tool's version, `docker info`).
 pub(crate) const ITEM_LIMIT: Duration = Duration::from_secs(5);
