@@ -1,13 +1,13 @@
-// `course serve` on a copy of the fixture course, for the browser tests of
-// earned progress, the help bundle and the machine check (progress, help and
-// doctor .test.mjs).
+// `course serve` on a copy of the fixture course, and Chromium on it, for
+// the browser tests of the machine check, known failures, earned progress and
+// the help bundle (doctor, known-failures, progress and help .test.mjs).
 
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-import { COURSE, ROOT } from "./support.mjs";
+import { CHROMIUM, CHROMIUM_ARGS, COURSE, ROOT, playwright, stop, watchProblems } from "./support.mjs";
 
 /**
  * Starts `course serve --port 0` on the copy in `dir`: `child` at once (to
@@ -40,6 +40,31 @@ export function startServer(dir, log) {
         });
     });
     return { child, ready };
+}
+
+/**
+ * Headless Chromium with its profile in `dir/profile`, 1100×900, and its
+ * first page watched for script and console errors into `problems`;
+ * `options` adds to the context's (permissions, acceptDownloads …).
+ */
+export async function openBrowser(dir, problems, options = {}) {
+    const context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
+        executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+        viewport: { width: 1100, height: 900 }, ...options,
+    });
+    const page = context.pages()[0] || await context.newPage();
+    watchProblems(page, problems, false);
+    return { context, page };
+}
+
+/** Closes what a test opened, whatever failed: the browser, then the server, then the copy. */
+export async function closeAll({ context, child, dir }) {
+    try {
+        if (context) { await context.close(); }
+    } finally {
+        await stop(child);
+        if (dir) { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
+    }
 }
 
 const require = createRequire(path.join(ROOT, ".tools/node/package.json"));

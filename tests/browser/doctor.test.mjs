@@ -12,17 +12,14 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import {
-    CHROMIUM, CHROMIUM_ARGS, ROOT, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree,
-    stop, watchProblems,
-} from "./support.mjs";
-import { startServer } from "./course-serve.mjs";
+import { ROOT, WAIT, copyFixture, ensureCourse, missingTools, portIsFree } from "./support.mjs";
+import { closeAll, openBrowser, startServer } from "./course-serve.mjs";
 
 const PORT = 18765; // the fixture lab's declared port
 const PANEL = "#lab-browser-demo-doctor";
@@ -64,20 +61,14 @@ describe("the machine check in Chromium", { skip: missing.length > 0 }, () => {
         const started = startServer(dir, serverLog);
         child = started.child;
         server = await started.ready;
-        context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
-            executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1100, height: 900 },
-        });
-        page = context.pages()[0] || await context.newPage();
-        watchProblems(page, problems, false);
+        ({ context, page } = await openBrowser(dir, problems));
     });
 
     after(async () => {
         try {
-            if (listener) { await new Promise((resolve) => listener.close(resolve)); }
-            if (context) { await context.close(); }
+                if (listener) { await new Promise((resolve) => listener.close(resolve)); }
         } finally {
-            await stop(child);
-            if (dir) { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
+            await closeAll({ context, child, dir });
         }
     });
 

@@ -9,12 +9,12 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { CHROMIUM, CHROMIUM_ARGS, WAIT, copyFixture, ensureCourse, missingTools, playwright, stop, watchProblems } from "./support.mjs";
-import { axeInThemes, startServer, useBookA11yCss } from "./course-serve.mjs";
+import { WAIT, copyFixture, ensureCourse, missingTools } from "./support.mjs";
+import { axeInThemes, closeAll, openBrowser, startServer, useBookA11yCss } from "./course-serve.mjs";
 
 const missing = missingTools("the help bundle in Chromium");
 
@@ -31,22 +31,11 @@ describe("ask for help (Chromium, course serve)", { skip: missing.length > 0 }, 
         const started = startServer(dir, log);
         child = started.child;
         server = await started.ready;
-        context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
-            executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-            viewport: { width: 1100, height: 900 },
-            permissions: ["clipboard-read", "clipboard-write"],
-        });
-        page = context.pages()[0] || await context.newPage();
-        watchProblems(page, problems, false);
+        ({ context, page } = await openBrowser(dir, problems, { permissions: ["clipboard-read", "clipboard-write"] }));
     });
 
     after(async () => {
-        try {
-            if (context) { await context.close(); }
-        } finally {
-            await stop(child);
-            if (dir) { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
-        }
+        await closeAll({ context, child, dir });
     });
 
     it("shows the redacted bundle of a failed step, and Copy copies exactly that", async () => {

@@ -11,12 +11,12 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { CHROMIUM, CHROMIUM_ARGS, WAIT, copyFixture, ensureCourse, missingTools, playwright, stop, watchProblems } from "./support.mjs";
-import { axeInThemes, startServer, useBookA11yCss } from "./course-serve.mjs";
+import { WAIT, copyFixture, ensureCourse, missingTools } from "./support.mjs";
+import { axeInThemes, closeAll, openBrowser, startServer, useBookA11yCss } from "./course-serve.mjs";
 
 const missing = missingTools("known failures in Chromium");
 
@@ -50,21 +50,11 @@ describe("known failures (Chromium, course serve)", { skip: missing.length > 0 }
         const started = startServer(dir, log);
         child = started.child;
         server = await started.ready;
-        context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
-            executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
-            viewport: { width: 1100, height: 900 },
-        });
-        page = context.pages()[0] || await context.newPage();
-        watchProblems(page, problems, false);
+        ({ context, page } = await openBrowser(dir, problems));
     });
 
     after(async () => {
-        try {
-            if (context) { await context.close(); }
-        } finally {
-            await stop(child);
-            if (dir) { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
-        }
+        await closeAll({ context, child, dir });
     });
 
     it("shows the matching entry under a failed step, links to it, and nothing under a step that passed", async () => {

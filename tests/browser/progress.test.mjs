@@ -16,8 +16,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import { CHROMIUM, CHROMIUM_ARGS, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree, stop, watchProblems } from "./support.mjs";
-import { axeInThemes, startServer, useBookA11yCss } from "./course-serve.mjs";
+import { WAIT, copyFixture, ensureCourse, missingTools, portIsFree } from "./support.mjs";
+import { axeInThemes, closeAll, openBrowser, startServer, useBookA11yCss } from "./course-serve.mjs";
 
 const PORT = 18765; // the fixture lab's `serve` step checks it
 const missing = missingTools("earned progress in Chromium");
@@ -59,21 +59,14 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
         const started = startServer(dir, log);
         child = started.child;
         server = await started.ready;
-        context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
-            executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, acceptDownloads: true,
-            viewport: { width: 1100, height: 900 },
-        });
-        page = context.pages()[0] || await context.newPage();
-        watchProblems(page, problems, false);
+        ({ context, page } = await openBrowser(dir, problems, { acceptDownloads: true }));
     });
 
     after(async () => {
         try {
-            if (listener) { await new Promise((resolve) => listener.close(resolve)); }
-            if (context) { await context.close(); }
+                if (listener) { await new Promise((resolve) => listener.close(resolve)); }
         } finally {
-            await stop(child);
-            if (dir) { rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); }
+            await closeAll({ context, child, dir });
         }
     });
 
