@@ -89,14 +89,16 @@ log() { printf '==> %s\n' "$*"; }
 missing=()
 
 # mdBook: the one stock mdBook our book must build with.
-if ! mdbook --version 2>/dev/null | grep -q "v$MDBOOK_VERSION"; then
+# (Compared as strings, not piped to grep -q: under pipefail an early grep exit
+# can fail the pipeline with the writer's SIGPIPE.)
+if [[ "$(mdbook --version 2>/dev/null)" != *"v$MDBOOK_VERSION"* ]]; then
     log "installing mdbook $MDBOOK_VERSION (cargo install, a few minutes the first time)"
     cargo install mdbook --version "$MDBOOK_VERSION" --locked --quiet
 fi
 log "mdbook: $(mdbook --version)"
 
 # uv, in a venv of our own so the system Python stays untouched.
-if ! "$TOOLS/venv/bin/uv" --version 2>/dev/null | grep -q "uv $UV_VERSION"; then
+if [[ "$("$TOOLS/venv/bin/uv" --version 2>/dev/null)" != *"uv $UV_VERSION"* ]]; then
     log "installing uv $UV_VERSION into .tools/venv"
     python3 -m venv "$TOOLS/venv"
     "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "uv==$UV_VERSION"

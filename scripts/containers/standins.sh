@@ -98,9 +98,11 @@ python_slim() {
         mv "$tar.part" "$tar"
     fi
     # The exact Python version, from the rootfs' package database (3.13.5-2 -> 3.13.5).
+    # awk reads to the end: an early exit would leave tar writing into a closed
+    # pipe, and its SIGPIPE (141) fails this script under pipefail.
     local full
     full="$(tar -xOf "$tar" ./var/lib/dpkg/status | awk -v p="python$version" \
-        '$1 == "Package:" { cur = $2 } cur == p && $1 == "Version:" { split($2, v, "-"); print v[1]; exit }')"
+        '$1 == "Package:" { cur = $2 } cur == p && $1 == "Version:" && !found { split($2, v, "-"); found = v[1] } END { print found }')"
     docker import \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
