@@ -20,6 +20,7 @@ use two_face::theme::EmbeddedThemeName;
 
 mod lines;
 mod palette;
+mod python;
 mod spans;
 #[cfg(test)]
 mod tests;
@@ -123,7 +124,7 @@ pub(crate) fn syntax_name(rel: &str, content: &str) -> &'static str {
 }
 
 /// Bumped when the HTML or the looks change, so old cache entries are never read.
-const CACHE_FORMAT: &str = "mdbook-labs highlight v1";
+const CACHE_FORMAT: &str = "mdbook-labs highlight v2";
 
 /// Highlights a file. Cached by syntax and content in memory and, when
 /// `disk_cache` is given, in that folder (so a new process skips syntect
@@ -152,7 +153,14 @@ pub(crate) fn highlight(rel: &str, content: &str, disk_cache: Option<&Path>) -> 
     let result = Arc::new(match cached {
         Some(h) => h,
         None => {
+            let started = std::time::Instant::now();
             let h = highlight_uncached(syntax, content);
+            tracing::trace!(
+                "highlighted {rel} ({}, {} bytes) in {:.1?}",
+                syntax.name,
+                content.len(),
+                started.elapsed()
+            );
             if let Some(path) = &on_disk {
                 store(path, &h);
             }

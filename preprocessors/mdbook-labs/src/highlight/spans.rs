@@ -9,6 +9,7 @@ use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference};
 use syntect::util::LinesWithEndings;
 
 use super::lines::parse_line;
+use super::python::{self, PLAIN as PYTHON_PLAIN};
 use super::{Highlighted, LOADED_THEMES, LOOKS, Look, Looks, LooksCss};
 use crate::html::escape;
 
@@ -50,6 +51,9 @@ pub(super) fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Hig
         classes: BTreeMap::new(),
     };
 
+    if syntax.name == "Python" {
+        return highlight_python(content, classes, out);
+    }
     let mut state = ParseState::new(syntax);
     let mut stack = ScopeStack::new();
     let mut line_start = 0;
@@ -61,7 +65,7 @@ pub(super) fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Hig
         let mut pos = 0;
         for (at, op) in ops {
             if at > pos {
-                let class = classes.of(&stack);
+                let class = classes.of(stack.as_slice());
                 out.push(
                     content,
                     line_start + pos,
@@ -76,7 +80,7 @@ pub(super) fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Hig
             }
         }
         if pos < line.len() {
-            let class = classes.of(&stack);
+            let class = classes.of(stack.as_slice());
             out.push(
                 content,
                 line_start + pos,
@@ -86,6 +90,28 @@ pub(super) fn highlight_uncached(syntax: &SyntaxReference, content: &str) -> Hig
             );
         }
         line_start += line.len();
+    }
+    out.flush(content, &classes.names);
+    Highlighted {
+        html: out.html,
+        classes: classes.used,
+    }
+}
+
+/// A Python file, through [`python::tokenize`] (see there why not syntect).
+fn highlight_python(content: &str, mut classes: Classes<'_>, mut out: Runs) -> Highlighted {
+    let plain = classes.of(&PYTHON_PLAIN);
+    let mut pos = 0;
+    for (start, end, kind) in python::tokenize(content) {
+        if start > pos {
+            out.push(content, pos, start, plain, &classes.names);
+        }
+        let class = classes.of(kind.stack());
+        out.push(content, start, end, class, &classes.names);
+        pos = end;
+    }
+    if pos < content.len() {
+        out.push(content, pos, content.len(), plain, &classes.names);
     }
     out.flush(content, &classes.names);
     Highlighted {
@@ -178,8 +204,7 @@ struct Classes<'a> {
 }
 
 impl Classes<'_> {
-    fn of(&mut self, stack: &ScopeStack) -> Option<usize> {
-        let scopes = stack.as_slice();
+    fn of(&mut self, scopes: &[Scope]) -> Option<usize> {
         if let Some(hit) = self.by_stack.get(scopes) {
             return *hit;
         }
