@@ -24,13 +24,17 @@ pub struct Known {
     pub href: String,
 }
 
-impl From<&Entry> for Known {
-    fn from(e: &Entry) -> Known {
-        Known {
-            title: e.title.clone(),
-            fix: e.fix.clone(),
-            href: e.href(),
-        }
+impl Known {
+    /// The first of `entries` that `f` matches, with the fix of the symptom
+    /// that matched.
+    fn first(entries: &[Entry], f: &Failure<'_>) -> Option<Known> {
+        entries.iter().find_map(|e| {
+            e.matching(f).map(|symptom| Known {
+                title: e.title.clone(),
+                fix: e.fix_for(symptom).to_owned(),
+                href: e.href(),
+            })
+        })
     }
 }
 
@@ -71,7 +75,7 @@ pub(crate) fn for_run(entry: &LabEntry, step_id: &str, exit: Option<i32>) -> Opt
         exit,
         held: &held,
     };
-    entry.known.iter().find(|e| e.matches(&f)).map(Known::from)
+    Known::first(&entry.known, &f)
 }
 
 /// The entry that a failed check of `entry`'s, with `message`, is known as.
@@ -83,5 +87,5 @@ pub(crate) fn for_check(entry: &LabEntry, message: &str) -> Option<Known> {
         exit: None,
         held: &|_| false,
     };
-    entry.known.iter().find(|e| e.matches(&f)).map(Known::from)
+    Known::first(&entry.known, &f)
 }

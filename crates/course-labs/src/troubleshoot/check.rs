@@ -7,7 +7,7 @@ use super::{Entry, FAILURES_DIR, Failure, NO_HEADING, load_book};
 use crate::diag::Diagnostic;
 
 /// Every problem of the book's symptoms, for `course check`: each
-/// directive parses, its patterns compile, its `from` file exists under
+/// directive parses, has a fix to show, its patterns compile, its `from` file exists under
 /// [`FAILURES_DIR`] of the project at `root`, and that recorded failure
 /// matches this symptom, so this entry, and no other entry of the same
 /// module (an appendix entry: of the appendix). [`find_known`] prefers the
@@ -30,6 +30,12 @@ pub fn check_book(root: &Path, src: &Path) -> Vec<Diagnostic> {
             let record_help = format!(
                 "record it: run the failing command for real and save its output (with `# exit: N`, `# held: PORT` or `# check: MESSAGE` lines first) under {FAILURES_DIR}/"
             );
+            if e.fix_for(s).is_empty() {
+                diags.push(
+                    at(format!("the entry \"{}\" has no text to show as this symptom's fix", e.title))
+                        .with_help("write the fix as a paragraph under the heading, or, in a table of symptoms, a row whose first cell the `output` pattern matches, with the cause in its second cell"),
+                );
+            }
             let Some(rel) = crate::conventions::contained_relative(&s.from)
                 .filter(|r| r.starts_with(FAILURES_DIR))
             else {

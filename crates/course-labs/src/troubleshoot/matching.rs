@@ -29,7 +29,17 @@ pub fn tail(text: &str) -> &str {
 impl Entry {
     /// Whether one of its symptoms matches `f`.
     pub fn matches(&self, f: &Failure<'_>) -> bool {
-        self.symptoms.iter().any(|s| s.matches(f))
+        self.matching(f).is_some()
+    }
+
+    /// The first of its symptoms that matches `f`.
+    pub fn matching(&self, f: &Failure<'_>) -> Option<&Symptom> {
+        self.symptoms.iter().find(|s| s.matches(f))
+    }
+
+    /// The fix to show for `symptom`, one of this entry's: its own, else the entry's.
+    pub fn fix_for<'a>(&'a self, symptom: &'a Symptom) -> &'a str {
+        symptom.fix.as_deref().unwrap_or(&self.fix)
     }
 }
 

@@ -64,6 +64,9 @@ pub struct Symptom {
     pub port: Option<u16>,
     /// The recorded failure it was written from, relative to the project root.
     pub from: String,
+    /// Its own fix, when the entry's text has none: in a table of
+    /// symptoms (the appendix), the cause in the row it matches.
+    pub fix: Option<String>,
     /// 1-based line of the directive.
     pub line: usize,
     /// 1-based column of the directive.

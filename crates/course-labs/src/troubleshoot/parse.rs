@@ -144,6 +144,7 @@ fn symptom(args: Args) -> Result<Symptom, String> {
         exit: None,
         port: None,
         from: String::new(),
+        fix: None,
         line: 0,
         column: 0,
     };
@@ -236,7 +237,7 @@ pub fn parse_page(page: &str, text: &str) -> (Vec<Entry>, Vec<Problem>) {
     let mut problems = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     for d in directives {
-        let symptom = match d.parsed {
+        let mut symptom = match d.parsed {
             Ok(s) => s,
             Err(message) => {
                 problems.push(Problem {
@@ -255,6 +256,9 @@ pub fn parse_page(page: &str, text: &str) -> (Vec<Entry>, Vec<Problem>) {
             });
             continue;
         };
+        if h.fix.is_empty() {
+            symptom.fix = cause_in_rows(&h.rows, &symptom);
+        }
         match entries.iter_mut().find(|e| e.line == h.line) {
             Some(e) => e.symptoms.push(symptom),
             None => entries.push(Entry {
@@ -277,6 +281,23 @@ struct Heading {
     title: String,
     anchor: String,
     fix: String,
+    /// The body rows of the tables below it: (what you see, usual cause).
+    rows: Vec<(String, String)>,
+}
+
+/// For an entry that is a table (the appendix's index, "what you see |
+/// usual cause | …"), the fix of one symptom: the cause in the first row
+/// whose first cell its `output` pattern matches.
+fn cause_in_rows(rows: &[(String, String)], symptom: &Symptom) -> Option<String> {
+    let re = symptom.output.as_ref()?;
+    let (_, cause) = rows.iter().find(|(seen, _)| re.is_match(seen))?;
+    let mut chars = cause.chars();
+    let first = chars.next()?;
+    let mut fix: String = first.to_uppercase().chain(chars).collect();
+    if !fix.ends_with(['.', '!', '?']) {
+        fix.push('.');
+    }
+    Some(fix)
 }
 
 /// The headings of a page with their text up to the next heading as a fix.
@@ -292,6 +313,10 @@ fn headings(text: &str, directives: &[SymptomDirective]) -> Vec<Heading> {
     let mut paragraphs: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut in_code = false;
+    // The table cell being read, the row so far, and whether in its head.
+    let mut cell: Option<String> = None;
+    let mut row: Vec<String> = Vec::new();
+    let mut in_head = false;
     let finish = |out: &mut Vec<Heading>, paragraphs: &mut Vec<String>, current: &mut String| {
         flush(paragraphs, current);
         if let Some(h) = out.last_mut() {
@@ -322,7 +347,29 @@ fn headings(text: &str, directives: &[SymptomDirective]) -> Vec<Heading> {
                         title: t,
                         anchor,
                         fix: String::new(),
+                        rows: Vec::new(),
                     });
+                }
+            }
+            Event::Text(t) | Event::Code(t) if cell.is_some() => {
+                if let Some(c) = cell.as_mut() {
+                    c.push_str(&t);
+                }
+            }
+            Event::Start(Tag::TableHead) => in_head = true,
+            Event::End(TagEnd::TableHead) => {
+                in_head = false;
+                row.clear();
+            }
+            Event::Start(Tag::TableCell) => cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => {
+                let text = cell.take().unwrap_or_default();
+                row.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+            Event::End(TagEnd::TableRow) => {
+                let cells = std::mem::take(&mut row);
+                if let (false, Some(h), [seen, cause, ..]) = (in_head, out.last_mut(), &cells[..]) {
+                    h.rows.push((seen.clone(), cause.clone()));
                 }
             }
             Event::Text(t) | Event::Code(t) => {

@@ -208,3 +208,65 @@ fn recorded_failures_keep_their_header_apart() {
     assert_eq!(r.output, "# not a header line\nout\n");
     assert_eq!(parse_recorded("plain\n").output, "plain\n");
 }
+
+#[test]
+fn a_table_of_symptoms_gives_each_symptom_the_cause_in_its_row() {
+    let text = "# Index\n\n## Shell\n{{#symptom output=\"command not found\" exit=127 from=\"a\"}}\n{{#symptom output=\"No interpreter found\" from=\"b\"}}\n{{#symptom output=\"nowhere in the table\" from=\"c\"}}\n\n| what you see | usual cause | explained in |\n|---|---|---|\n| `bash: kind: command not found` | not installed, or not on your `PATH` | [00](x.md) |\n| `error: No interpreter found for Python >=3.11` | no Python 3.11 or later where uv looks. | [00](x.md) |\n";
+    let (entries, problems) = parse_page("appendix/troubleshooting-index.md", text);
+    assert!(problems.is_empty(), "{problems:?}");
+    let e = &entries[0];
+    assert_eq!(e.fix, "", "a table is not sentences");
+    let fixes: Vec<Option<&str>> = e.symptoms.iter().map(|s| s.fix.as_deref()).collect();
+    assert_eq!(
+        fixes,
+        [
+            Some("Not installed, or not on your PATH."),
+            Some("No Python 3.11 or later where uv looks."),
+            None,
+        ]
+    );
+    // The sidecar shows the fix of the symptom that matched.
+    let f = Failure {
+        output: "error: No interpreter found for Python >=3.11 in managed installations",
+        check: None,
+        exit: Some(2),
+        held: &|_| false,
+    };
+    let matched = e.matching(&f).expect("the second symptom matches");
+    assert_eq!(
+        e.fix_for(matched),
+        "No Python 3.11 or later where uv looks."
+    );
+    // An entry with text keeps its own fix for every symptom.
+    let (entries, _) = parse_page("02-x/troubleshooting.md", PAGE);
+    assert!(entries[1].symptoms.iter().all(|s| s.fix.is_none()));
+    assert_eq!(entries[1].fix_for(&entries[1].symptoms[0]), "Install uv.");
+}
+
+#[test]
+fn check_book_wants_a_fix_for_every_symptom() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("book/src/appendix")).expect("mkdir");
+    std::fs::create_dir_all(root.join("verify/failures/appendix")).expect("mkdir");
+    std::fs::write(
+        root.join("book/src/appendix/index.md"),
+        "# Index\n\n## Shell\n{{#symptom output=\"gone\" from=\"verify/failures/appendix/gone.txt\"}}\n\n| what you see | usual cause |\n|---|---|\n| something else | a cause |\n",
+    )
+    .expect("write");
+    std::fs::write(
+        root.join("verify/failures/appendix/gone.txt"),
+        "it is gone\n",
+    )
+    .expect("write");
+    let diags = check_book(root, &root.join("book/src"));
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0].line, 4);
+    assert!(
+        diags[0]
+            .message
+            .contains("\"Shell\" has no text to show as this symptom's fix"),
+        "{}",
+        diags[0].message
+    );
+}
