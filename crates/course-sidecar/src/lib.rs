@@ -42,7 +42,7 @@ mod state;
 
 pub use api::app;
 pub use known::Known;
-pub use proc::{Leftover, port_listener};
+pub use proc::{Leftover, port_listener, port_taken};
 pub use runner::{ExitInfo, ExitReason, LabRunner, OutputLine, Phase, RunError};
 pub use server::{
     TOKEN_FRAGMENT, bind, default_addr, print_banner, raise_fd_limit, serve, serve_on,

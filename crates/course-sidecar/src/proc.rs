@@ -237,6 +237,18 @@ fn command_line(pid: i32) -> String {
         .unwrap_or_default()
 }
 
+/// Whether another socket holds the loopback `port`, found by binding it
+/// for a moment: `Ok(true)` when the bind fails with "address in use",
+/// `Ok(false)` when the port is free, and the error when the bind fails
+/// otherwise (a port below 1024, say), which proves nothing either way.
+pub fn port_taken(port: u16) -> std::io::Result<bool> {
+    match std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, port)) {
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// `(pid, command line)` of a process with a listening socket on `port`,
 /// from `/proc` on Linux; on macOS `(pid, command name)` from `lsof`.
 pub fn port_listener(port: u16) -> Option<(i32, String)> {

@@ -4,7 +4,6 @@
 
 mod kinds;
 
-use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -208,10 +207,7 @@ pub(crate) fn failing_hint(step: &course_labs::Step, state: CheckState) -> Optio
 pub(crate) fn ports_in_use(ports: &[Port]) -> Vec<u16> {
     ports
         .iter()
-        .filter(|p| {
-            TcpListener::bind((Ipv4Addr::LOCALHOST, p.port))
-                .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
-        })
+        .filter(|p| crate::proc::port_taken(p.port).unwrap_or(false))
         .map(|p| p.port)
         .collect()
 }

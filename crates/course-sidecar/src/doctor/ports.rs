@@ -1,14 +1,11 @@
 //! The lab's ports: whether each is free and, if not, the command name and
 //! pid of what holds it (the lab's own service is fine).
 
-use std::io;
-use std::net::{Ipv4Addr, TcpListener};
-
 use course_labs::Lab;
 
 use super::run::clip;
 use super::{Fix, Holder, Item, State};
-use crate::proc::{members_of, port_listener};
+use crate::proc::{members_of, port_listener, port_taken};
 
 pub(super) fn port_items(lab: &Lab, groups: &[i32]) -> Vec<Item> {
     let own: Vec<i32> = members_of(groups).into_iter().map(|l| l.pid).collect();
@@ -17,9 +14,8 @@ pub(super) fn port_items(lab: &Lab, groups: &[i32]) -> Vec<Item> {
         .map(|p| {
             let title = format!("Port {} free ({})", p.port, p.service);
             let id = format!("port-{}", p.port);
-            let free = match TcpListener::bind((Ipv4Addr::LOCALHOST, p.port)) {
-                Ok(_) => true,
-                Err(e) if e.kind() == io::ErrorKind::AddrInUse => false,
+            let free = match port_taken(p.port) {
+                Ok(taken) => !taken,
                 Err(e) => {
                     return Item::new(
                         id,

@@ -108,3 +108,18 @@ mod reader_tests {
         );
     }
 }
+
+#[test]
+fn port_taken_tells_a_held_port_from_a_free_one() {
+    let held = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let port = held.local_addr().expect("addr").port();
+    assert!(
+        super::port_taken(port).expect("a bind answer"),
+        "a listening port is taken"
+    );
+    drop(held);
+    assert!(
+        !super::port_taken(port).expect("a bind answer"),
+        "a closed listener frees its port"
+    );
+}

@@ -48,7 +48,7 @@ pub(super) fn port_bound(port: u16) -> bool {
     ]
     .iter()
     .any(|a| TcpStream::connect_timeout(a, quick).is_ok())
-        || std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err()
+        || !matches!(course_sidecar::port_taken(port), Ok(false))
 }
 
 /// `" by pid N (command)"` for the process listening on the port, when
