@@ -33,7 +33,7 @@ struct ExitEvent<'a> {
 }
 
 /// Records how a command ended and tells the watchers.
-pub(super) fn finish(entry: &LabEntry, step_id: &str, mut exit: ExitInfo) {
+pub(super) async fn finish(entry: &Arc<LabEntry>, step_id: &str, mut exit: ExitInfo) {
     // A service that ends by itself failed, whatever its code: an MLflow
     // server whose port is taken exits with 0.
     let service = entry.lab.steps.iter().any(|s| s.id == step_id && s.service);
@@ -41,7 +41,13 @@ pub(super) fn finish(entry: &LabEntry, step_id: &str, mut exit: ExitInfo) {
         && exit.reason != ExitReason::Cancelled
         && (!exit.succeeded() || service)
     {
-        exit.known = crate::known::for_run(entry, step_id, exit.code);
+        // Finding who holds a port reads /proc, or runs lsof on macOS
+        // (bounded at 2 s): not on the async workers.
+        let (entry, step_id, code) = (Arc::clone(entry), step_id.to_owned(), exit.code);
+        exit.known =
+            tokio::task::spawn_blocking(move || crate::known::for_run(&entry, &step_id, code))
+                .await
+                .unwrap_or(None);
     }
     {
         let mut steps = lock(&entry.steps);

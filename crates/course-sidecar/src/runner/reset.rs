@@ -76,7 +76,7 @@ pub(crate) fn reset(
                     failed_to_start(Phase::Cleanup)
                 }
             };
-            finish(&entry, step_id, exit);
+            finish(&entry, step_id, exit).await;
         }
         lock(&entry.steps).resetting = false;
         entry.send(

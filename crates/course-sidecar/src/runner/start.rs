@@ -97,7 +97,7 @@ pub(crate) fn start(slots: &RunSlots, entry: &Arc<LabEntry>, step: &Step) -> Res
                 failed_to_start(Phase::Run)
             }
         };
-        finish(&entry, &step_id, exit);
+        finish(&entry, &step_id, exit).await;
         drop(slot);
     });
     Ok(())
