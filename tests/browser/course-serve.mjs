@@ -44,16 +44,18 @@ export function startServer(dir, log) {
 
 /**
  * Headless Chromium with its profile in `dir/profile`, 1100×900, and its
- * first page watched for script and console errors into `problems`;
- * `options` adds to the context's (permissions, acceptDownloads …).
+ * first page watched for script and console errors into `problems`
+ * (`expectRefused`: a test that provokes refused requests, such as a wrong
+ * token, does not count them); the other `options` add to the context's
+ * (permissions, acceptDownloads …).
  */
-export async function openBrowser(dir, problems, options = {}) {
+export async function openBrowser(dir, problems, { expectRefused = false, ...options } = {}) {
     const context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
         executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
         viewport: { width: 1100, height: 900 }, ...options,
     });
     const page = context.pages()[0] || await context.newPage();
-    watchProblems(page, problems, false);
+    watchProblems(page, problems, expectRefused);
     return { context, page };
 }
 

@@ -10,56 +10,18 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import {
-    CHROMIUM, CHROMIUM_ARGS, COURSE, WAIT, copyFixture, ensureCourse, missingTools, playwright, portIsFree,
-    stop, watchProblems,
-} from "./support.mjs";
+import { openBrowser, startServer } from "./course-serve.mjs";
+import { WAIT, copyFixture, ensureCourse, missingTools, portIsFree, stop } from "./support.mjs";
 
 const PORT = 18765; // the fixture lab's `serve` step checks it
 const LAB = "#lab-browser-demo";
 const step = (id) => `${LAB}-step-${id}`;
 const missing = missingTools("the lab widget in Chromium");
-
-/**
- * Starts `course serve --port 0` on a copy of the fixture: `child` at once
- * (to stop it whatever happens), `ready` resolving to { url, token }.
- */
-function startServer(dir, log) {
-    const child = spawn(COURSE, ["--book", path.join(dir, "book"), "serve", "--port", "0"], {
-        cwd: dir,
-        // The sidecar's workspace is $HOME/mlops-course/labs; the build
-        // folders go under TMPDIR: both inside the copy.
-        env: { ...process.env, HOME: path.join(dir, "home"), TMPDIR: path.join(dir, "tmp"), COURSE_LOG: "warn" },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    const ready = new Promise((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`course serve printed no URL and token in 120 s:\n${out}`)), 120_000);
-        const onData = (chunk) => {
-            out += chunk;
-            log.push(String(chunk));
-            const url = /Serving the course at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-            const token = /#course-token=([0-9a-zA-Z]+)/.exec(out);
-            if (url && token) {
-                clearTimeout(timer);
-                resolve({ url: url[1], token: token[1] });
-            }
-        };
-        child.stdout.on("data", onData);
-        child.stderr.on("data", (chunk) => log.push(String(chunk)));
-        child.once("exit", (code, signal) => {
-            clearTimeout(timer);
-            reject(new Error(`course serve exited (${code ?? signal}) before serving:\n${log.join("")}`));
-        });
-    });
-    return { child, ready };
-}
 
 describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
     const timings = [];
@@ -84,16 +46,11 @@ describe("the lab widget in Chromium", { skip: missing.length > 0 }, () => {
         child = started.child;
         server = await started.ready;
         lap("course serve: build and start");
-        context = await playwright.chromium.launchPersistentContext(path.join(dir, "profile"), {
-            executablePath: CHROMIUM,
-            headless: true,
-            args: CHROMIUM_ARGS,
-            viewport: { width: 1100, height: 900 },
-            permissions: ["clipboard-read", "clipboard-write"],
-        });
-        page = context.pages()[0] || await context.newPage();
         // The test provokes refused requests (a wrong token, a sidecar gone).
-        watchProblems(page, problems, true);
+        ({ context, page } = await openBrowser(dir, problems, {
+            expectRefused: true,
+            permissions: ["clipboard-read", "clipboard-write"],
+        }));
         lap("chromium: launch");
     });
 
