@@ -117,21 +117,13 @@ async fn status_reports_checks_ports_export_and_runs() {
     assert_eq!(s["exported"], true);
     assert!(step(&s, "hello")["check"]["hint"].is_null());
 
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/serve/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "serve", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     let s = call(&state, get("/api/labs/demo/status")).await.json;
     assert_eq!(s["running"], serde_json::json!(["serve"]));
     assert_eq!(step(&s, "serve")["running"], true);
     assert!(step(&s, "serve")["started_at_ms"].is_u64());
-    call(
-        &state,
-        post("/api/labs/demo/steps/serve/cancel", state.token()),
-    )
-    .await;
+    act(&state, "demo", "serve", "cancel").await;
     let s = status_until(&state, "demo", |s| s["running"] == serde_json::json!([])).await;
     assert_eq!(step(&s, "serve")["last_exit"]["reason"], "cancelled");
     drop(held);
@@ -216,11 +208,7 @@ async fn events_stream_status_output_and_exit() {
         .await;
     assert!(pass["checked_at_ms"].is_u64());
 
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/hello/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "hello", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     events
         .until(|e, d| e == "start" && d["step"] == "hello")
@@ -298,7 +286,7 @@ async fn steps_need_an_exported_lab_and_a_command() {
         );
     }
     export(&state, "demo").await;
-    let r = call(&state, post("/api/labs/demo/steps/read/run", state.token())).await;
+    let r = act(&state, "demo", "read", "run").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(
         r.json["error"]
@@ -307,11 +295,7 @@ async fn steps_need_an_exported_lab_and_a_command() {
         "{}",
         r.json
     );
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/hello/cancel", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "hello", "cancel").await;
     assert_eq!(r.status, StatusCode::CONFLICT, "nothing to cancel");
 }
 
@@ -320,11 +304,7 @@ async fn a_run_keeps_its_output_and_exit_code() {
     let fx = Fixture::demo();
     let state = fx.state(fast());
     export(&state, "demo").await;
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/hello/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "hello", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     assert_eq!(r.json["started"], true);
     let out = output_after_exit(&state, "demo", "hello").await;
@@ -359,11 +339,7 @@ async fn a_running_step_cannot_start_twice_and_services_run_until_cancelled() {
         .await
         .json;
     assert_eq!(out["running"], true, "{out}");
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/serve/cancel", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "serve", "cancel").await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let out = output_after_exit(&state, "demo", "serve").await;
     assert_eq!(out["last_exit"]["reason"], "cancelled");
@@ -376,11 +352,7 @@ async fn cancel_stops_the_whole_process_group() {
     let fx = Fixture::demo();
     let state = fx.state(fast());
     export(&state, "demo").await;
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/family/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "family", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     let pid_file = fx.copy("demo").join("child.pid");
     let deadline = Instant::now() + WAIT;
@@ -395,11 +367,7 @@ async fn cancel_stops_the_whole_process_group() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(alive(pid), "the child should run");
-    call(
-        &state,
-        post("/api/labs/demo/steps/family/cancel", state.token()),
-    )
-    .await;
+    act(&state, "demo", "family", "cancel").await;
     output_after_exit(&state, "demo", "family").await;
     // A cancel is reported only once everything the step started is gone.
     assert!(
@@ -414,12 +382,7 @@ async fn reset_stops_runs_and_runs_cleanups_last_step_first() {
     let state = fx.state(fast());
     export(&state, "demo").await;
     assert_eq!(
-        call(
-            &state,
-            post("/api/labs/demo/steps/serve/run", state.token())
-        )
-        .await
-        .status,
+        act(&state, "demo", "serve", "run").await.status,
         StatusCode::ACCEPTED
     );
     let mut events = Events::open(&state, "demo").await.expect("stream");
@@ -427,11 +390,7 @@ async fn reset_stops_runs_and_runs_cleanups_last_step_first() {
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     assert_eq!(r.json["cleanups"], serde_json::json!(["slow", "hello"]));
     // While it resets, nothing starts.
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/hello/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "hello", "run").await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(
         r.json["error"]
@@ -469,11 +428,7 @@ async fn a_run_reports_the_lab_ports_already_taken() {
     let fx = Fixture::new(&[("demo", lab_yaml("demo", &[busy], DEMO_STEPS))]);
     let state = fx.state(fast());
     export(&state, "demo").await;
-    let r = call(
-        &state,
-        post("/api/labs/demo/steps/hello/run", state.token()),
-    )
-    .await;
+    let r = act(&state, "demo", "hello", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     assert_eq!(
         r.json["ports_in_use"],

@@ -176,7 +176,7 @@ async fn the_help_bundle_shows_the_failure_with_each_identifying_value_redacted(
     let state = fx.state(fast());
     export(&state, "earn").await;
     std::fs::write(fx.copy("earn").join("token.txt"), state.token()).expect("write");
-    let r = call(&state, post("/api/labs/earn/steps/leak/run", state.token())).await;
+    let r = act(&state, "earn", "leak", "run").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
     let out = output_after_exit(&state, "earn", "leak").await;
     // The real values are in the step's real output.

@@ -518,21 +518,13 @@ async fn tm_concurrent_runs_are_bounded() {
     let r = run("loud").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
     // A slot freed is a slot taken again.
-    call(
-        &state,
-        post("/api/labs/demo/steps/serve/cancel", state.token()),
-    )
-    .await;
+    act(&state, "demo", "serve", "cancel").await;
     output_after_exit(&state, "demo", "serve").await;
     assert_eq!(run("family").await.status, StatusCode::ACCEPTED);
     output_after_exit(&state, "demo", "slow").await;
     let r = run("loud").await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.json);
-    call(
-        &state,
-        post("/api/labs/demo/steps/family/cancel", state.token()),
-    )
-    .await;
+    act(&state, "demo", "family", "cancel").await;
     output_after_exit(&state, "demo", "family").await;
 }
 
@@ -594,7 +586,7 @@ async fn tm_output_kept_per_run_is_bounded() {
         ..fast()
     });
     export(&state, "demo").await;
-    call(&state, post("/api/labs/demo/steps/loud/run", state.token())).await;
+    act(&state, "demo", "loud", "run").await;
     let out = output_after_exit(&state, "demo", "loud").await;
     let kept = lines(&out);
     assert!(kept.iter().map(String::len).sum::<usize>() <= 1024);
@@ -608,7 +600,7 @@ async fn tm_step_run_time_is_bounded() {
     let state = fx.state(fast());
     export(&state, "demo").await;
     let started = Instant::now();
-    call(&state, post("/api/labs/demo/steps/slow/run", state.token())).await;
+    act(&state, "demo", "slow", "run").await;
     let out = output_after_exit(&state, "demo", "slow").await;
     assert_eq!(out["last_exit"]["reason"], "timed_out");
     assert!(

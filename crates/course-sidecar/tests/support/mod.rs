@@ -174,6 +174,12 @@ pub(crate) async fn call(state: &AppState, req: Request<Body>) -> Reply {
     }
 }
 
+/// POSTs `action` (`run`, `cancel`) to a step, with the token.
+pub(crate) async fn act(state: &AppState, lab: &str, step: &str, action: &str) -> Reply {
+    let uri = format!("/api/labs/{lab}/steps/{step}/{action}");
+    call(state, post(&uri, state.token())).await
+}
+
 pub(crate) async fn export(state: &AppState, lab: &str) {
     let r = call(
         state,
