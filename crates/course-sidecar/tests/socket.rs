@@ -12,6 +12,45 @@ use serde_json::Value;
 
 use support::*;
 
+/// `serve_on` on a real loopback socket, in a runtime of its own.
+struct RealServer {
+    runtime: tokio::runtime::Runtime,
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RealServer {
+    fn start(state: course_sidecar::AppState) -> RealServer {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let listener = runtime
+            .block_on(course_sidecar::bind("127.0.0.1:0".parse().expect("addr")))
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = runtime.spawn(course_sidecar::serve_on(state, listener, async {
+            let _ = stopped.await;
+        }));
+        RealServer {
+            runtime,
+            addr,
+            stop,
+            task,
+        }
+    }
+
+    /// Asks the server to shut down; it must stop cleanly within [`WAIT`].
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let result = self
+            .runtime
+            .block_on(async { tokio::time::timeout(WAIT, self.task).await })
+            .expect("the server stopped in time")
+            .expect("the server task");
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
 /// One request over a fresh connection; the status code and body.
 fn http(addr: SocketAddr, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let auth = token
@@ -134,15 +173,8 @@ fn a_real_server_streams_checks_and_step_output() {
     let state = fx.state_with(fast(), &[ORIGIN], 0);
     let token = state.token().to_owned();
 
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let listener = runtime
-        .block_on(course_sidecar::bind("127.0.0.1:0".parse().expect("addr")))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(course_sidecar::serve_on(state, listener, async {
-        let _ = stopped.await;
-    }));
+    let server = RealServer::start(state);
+    let addr = server.addr;
 
     assert_eq!(
         http(addr, "GET", "/api/health", None),
@@ -195,12 +227,7 @@ fn a_real_server_streams_checks_and_step_output() {
 
     // Shutting down ends the open event stream instead of waiting for it,
     // and stops the running service.
-    let _ = stop.send(());
-    let result = runtime
-        .block_on(async { tokio::time::timeout(WAIT, server).await })
-        .expect("the server stopped in time")
-        .expect("the server task");
-    assert!(result.is_ok(), "{result:?}");
+    server.stop();
     #[cfg(target_os = "linux")]
     assert!(!alive(svc_pid), "the service {svc_pid} outlived the server");
     #[cfg(not(target_os = "linux"))]
@@ -216,15 +243,8 @@ fn a_real_server_streams_checks_and_step_output() {
 fn a_real_server_bounds_headers_and_judges_host_and_origin() {
     let fx = Fixture::demo();
     let state = fx.state_with(fast(), &[ORIGIN], 0);
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let listener = runtime
-        .block_on(course_sidecar::bind("127.0.0.1:0".parse().expect("addr")))
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = runtime.spawn(course_sidecar::serve_on(state, listener, async {
-        let _ = stopped.await;
-    }));
+    let server = RealServer::start(state);
+    let addr = server.addr;
 
     let filler = "x".repeat(200 * 1024);
     let (status, _, body) = raw(
@@ -265,10 +285,5 @@ fn a_real_server_bounds_headers_and_judges_host_and_origin() {
     );
     assert!(headers.contains("vary: origin"), "{headers}");
 
-    let _ = stop.send(());
-    let result = runtime
-        .block_on(async { tokio::time::timeout(WAIT, server).await })
-        .expect("the server stopped in time")
-        .expect("the server task");
-    assert!(result.is_ok(), "{result:?}");
+    server.stop();
 }

@@ -9,31 +9,15 @@ mod common;
 fn a_failed_build_keeps_the_previous_site() {
     let course = CourseTest::new();
     let site = course.root().join("site");
-    let out = course
-        .cmd()
-        .arg("build")
-        .arg("--dest")
-        .arg(&site)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = course.run(&["build", "--dest", site.to_str().expect("utf-8 path")]);
+    assert!(out.ok(), "{}", out.stderr());
     assert!(site.join("labs/demo.zip").is_file());
     course.edit("book/src/part/lab.md", |t| {
         t.replace("{{#lab demo}}", "{{#lab}}")
     });
-    let out = course
-        .cmd()
-        .arg("build")
-        .arg("--dest")
-        .arg(&site)
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = course.run(&["build", "--dest", site.to_str().expect("utf-8 path")]);
+    assert!(!out.ok());
+    let stderr = out.stderr();
     assert!(
         stderr.contains("part/lab.md:7:1: error: `{{#lab}}` needs a lab id"),
         "{stderr}"

@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use common::{CourseTest, free_port};
+use common::{CourseTest, Run, free_port};
 
 mod common;
 
@@ -37,18 +37,9 @@ fn lab_test_of_one_lab_is_not_stopped_by_another_labs_broken_manifest() {
 fn export_copies_the_lab_and_refuses_to_overwrite() {
     let course = CourseTest::new();
     let dest = course.root().join("mine");
-    let out = course
-        .cmd()
-        .args(["lab", "export", "demo"])
-        .arg(&dest)
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = course.run(&["lab", "export", "demo", dest.to_str().expect("utf-8 path")]);
+    assert!(out.ok(), "{}", out.stderr());
+    let stdout = out.stdout();
     assert!(stdout.contains("Exported lab `demo` (8 files)"), "{stdout}");
     for f in [
         "app/main.py",
@@ -74,14 +65,9 @@ fn export_copies_the_lab_and_refuses_to_overwrite() {
         assert!(mode & 0o111 != 0, "run.sh lost its executable bit");
     }
     std::fs::write(dest.join("Dockerfile"), "mine").expect("write");
-    let out = course
-        .cmd()
-        .args(["lab", "export", "demo"])
-        .arg(&dest)
-        .output()
-        .expect("run");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = course.run(&["lab", "export", "demo", dest.to_str().expect("utf-8 path")]);
+    assert!(!out.ok());
+    let stderr = out.stderr();
     assert!(
         stderr.contains("already exist") && stderr.contains("--force"),
         "{stderr}"
@@ -91,39 +77,33 @@ fn export_copies_the_lab_and_refuses_to_overwrite() {
         "mine",
         "nothing may be overwritten"
     );
-    let out = course
-        .cmd()
-        .args(["lab", "export", "demo", "--force"])
-        .arg(&dest)
-        .output()
-        .expect("run");
-    assert!(out.status.success());
+    let out = course.run(&[
+        "lab",
+        "export",
+        "demo",
+        "--force",
+        dest.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.ok());
     assert_ne!(
         std::fs::read_to_string(dest.join("Dockerfile")).expect("read"),
         "mine"
     );
-    let out = course
-        .cmd()
-        .args(["lab", "export", "dmeo"])
-        .arg(&dest)
-        .output()
-        .expect("run");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `demo`?"));
+    let out = course.run(&["lab", "export", "dmeo", dest.to_str().expect("utf-8 path")]);
+    assert!(out.stderr().contains("did you mean `demo`?"));
 }
 
 /// Runs `course lab follow ARGS…` as a learner would (outside CI); returns
 /// whether it passed and everything it printed.
 fn follow(course: &CourseTest, args: &[&str]) -> (bool, String) {
-    let out = course
+    let out = Run(course
         .cmd()
         .args(["lab", "follow"])
         .args(args)
         .env_remove("CI")
         .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    (out.status.success(), format!("{stdout}{stderr}"))
+        .expect("run"));
+    (out.ok(), format!("{}{}", out.stdout(), out.stderr()))
 }
 
 /// The line of `step` in a follow's output.

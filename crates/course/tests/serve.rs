@@ -16,14 +16,8 @@ mod common;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_rebuilds_on_change_and_reloads_pages() {
     let course = CourseTest::new();
-    let workspace = course.root().join("workspace");
-    let server = course::serve::start(
-        course.project(),
-        "127.0.0.1:0".parse().expect("addr"),
-        Some(workspace.clone()),
-    )
-    .await
-    .expect("start");
+    let workspace = course.path("workspace");
+    let server = course.serve().await;
     let addr = server.addr;
 
     // The sidecar answers on the same origin, under /api.
@@ -199,13 +193,7 @@ async fn wait_for_search_index(state: &course::serve::ServeState) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
     let course = CourseTest::new();
-    let server = course::serve::start(
-        course.project(),
-        "127.0.0.1:0".parse().expect("addr"),
-        Some(course.root().join("workspace")),
-    )
-    .await
-    .expect("start");
+    let server = course.serve().await;
     let state = server.state.clone();
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/__course/ws", server.addr))
         .await
@@ -320,13 +308,7 @@ async fn serve_renders_only_changed_pages_then_the_whole_site_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_dropped_without_stop_removes_its_build_folders() {
     let course = CourseTest::new();
-    let server = course::serve::start(
-        course.project(),
-        "127.0.0.1:0".parse().expect("addr"),
-        Some(course.root().join("workspace")),
-    )
-    .await
-    .expect("start");
+    let server = course.serve().await;
     let site = server.state.layers().remove(0);
     assert!(site.join("index.html").is_file());
     drop(server);

@@ -56,6 +56,18 @@ impl CourseTest {
         Project::locate(Some(&self.book())).expect("project")
     }
 
+    /// `course serve` of the course on a free loopback port, its sidecar's
+    /// workspace in `workspace/` of the course.
+    pub(crate) async fn serve(&self) -> course::serve::Server {
+        course::serve::start(
+            self.project(),
+            "127.0.0.1:0".parse().expect("addr"),
+            Some(self.path("workspace")),
+        )
+        .await
+        .expect("start")
+    }
+
     /// Rewrites the file `rel` with `f`.
     pub(crate) fn edit(&self, rel: &str, f: impl FnOnce(String) -> String) -> &CourseTest {
         let path = self.path(rel);
