@@ -127,19 +127,13 @@ impl Subscription {
         let watcher = Watcher::join(entry, slot)?;
         // Subscribe before reading the cache, so no change falls in between.
         let rx = entry.events.subscribe();
-        let snapshot: Vec<LabEvent> = {
-            let cache = lock(&entry.checks);
-            entry
-                .lab
-                .steps
-                .iter()
-                .zip(&cache.results)
-                .filter_map(|(step, result)| {
-                    let result = result.as_ref()?;
-                    LabEvent::new("status", &checks::status_event(step, result))
-                })
-                .collect()
-        };
+        let snapshot: Vec<LabEvent> = entry
+            .checked_steps()
+            .into_iter()
+            .filter_map(|(step, result)| {
+                LabEvent::new("status", &checks::status_event(step, &result))
+            })
+            .collect();
         Ok(Subscription {
             snapshot,
             rx,

@@ -99,16 +99,11 @@ pub(crate) async fn bundle(entry: &LabEntry, token: &str) -> String {
 /// The step that failed last (its run, or else its check), its last output
 /// lines, and every check's result.
 fn snapshot(entry: &LabEntry) -> (Option<String>, Vec<OutputLine>, Vec<(String, CheckResult)>) {
-    let checks: Vec<(String, CheckResult)> = {
-        let cache = lock(&entry.checks);
-        entry
-            .lab
-            .steps
-            .iter()
-            .zip(&cache.results)
-            .filter_map(|(s, r)| r.clone().map(|r| (s.id.clone(), r)))
-            .collect()
-    };
+    let checks: Vec<(String, CheckResult)> = entry
+        .checked_steps()
+        .into_iter()
+        .map(|(s, r)| (s.id.clone(), r))
+        .collect();
     let steps = lock(&entry.steps);
     let failed_run = entry
         .lab

@@ -167,6 +167,17 @@ impl LabEntry {
         }
     }
 
+    /// Each step whose check has a cached result, with that result, in step order.
+    pub(crate) fn checked_steps(&self) -> Vec<(&course_labs::Step, crate::checks::CheckResult)> {
+        let cache = lock(&self.checks);
+        self.lab
+            .steps
+            .iter()
+            .zip(&cache.results)
+            .filter_map(|(step, result)| result.clone().map(|r| (step, r)))
+            .collect()
+    }
+
     /// Whether the learner's copy exists.
     pub(crate) fn exported(&self) -> bool {
         self.dir.is_dir()
