@@ -30,7 +30,9 @@ pub use manifest::{
     Check, CheckSpec, HttpMethod, Lab, Need, Port, Requirement, Step, is_valid_id, load_lab,
     parse_lab,
 };
-pub use pins::{Pin, PinKind, lab_pins, locked_versions, normalize_package, today_utc};
+pub use pins::{
+    Pin, PinKind, civil_from_days, lab_pins, locked_versions, normalize_package, today_utc,
+};
 pub use readme::{lab_readme, readme_name};
 pub use transcript::{TRANSCRIPTS_DIR, Transcript, TranscriptError, run_digest, transcript_path};
 pub use version::Version;

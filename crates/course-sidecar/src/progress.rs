@@ -262,21 +262,11 @@ fn is_utc(text: &str) -> bool {
         })
 }
 
-/// The UTC calendar date and time of Unix milliseconds (the days-to-date
-/// conversion of Howard Hinnant's `civil_from_days`).
+/// The UTC calendar date and time of Unix milliseconds.
 fn civil(ms: u64) -> (i64, u32, u32, u64, u64, u64) {
     let secs = ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (y, m, d) = course_labs::civil_from_days(i64::try_from(secs / 86_400).unwrap_or(0));
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-    let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
