@@ -19,6 +19,19 @@ pub(crate) struct Proc {
     reaped: bool,
 }
 
+/// How the sidecar starts every program: stdin closed, stdout and stderr
+/// piped, killed when dropped, and (on Unix) leading a process group of its
+/// own, so that stopping it stops everything it started.
+pub(crate) fn contain(cmd: &mut Command) -> &mut Command {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    cmd
+}
+
 impl Proc {
     /// Starts `command` with `sh -c` in `dir`, stdin closed, stdout and stderr piped.
     pub(crate) fn spawn(command: &str, dir: &Path) -> io::Result<Proc> {
@@ -27,13 +40,8 @@ impl Proc {
             .arg(command)
             .current_dir(dir)
             // Python tools print as they go instead of at exit.
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        #[cfg(unix)]
-        cmd.process_group(0);
+            .env("PYTHONUNBUFFERED", "1");
+        contain(&mut cmd);
         Ok(Proc {
             child: cmd.spawn()?,
             reaped: false,

@@ -3,13 +3,12 @@
 
 use std::io;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::process::Command;
 
 use super::{MAX_DETAIL, MAX_OUTPUT};
-use crate::proc::read_capped;
+use crate::proc::{contain, read_capped};
 
 /// How a bounded program run ended.
 #[derive(Debug)]
@@ -24,13 +23,7 @@ pub(crate) enum Ran {
 /// keeping [`MAX_OUTPUT`] of each stream; on the limit it is killed.
 pub(crate) async fn run_bounded(program: &Path, args: &[&str], limit: Duration) -> Ran {
     let mut cmd = Command::new(program);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    cmd.process_group(0);
+    contain(cmd.args(args));
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ran::Missing,
