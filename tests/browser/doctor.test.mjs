@@ -66,7 +66,7 @@ describe("the machine check in Chromium", { skip: missing.length > 0 }, () => {
 
     after(async () => {
         try {
-                if (listener) { await new Promise((resolve) => listener.close(resolve)); }
+            if (listener) { await new Promise((resolve) => listener.close(resolve)); }
         } finally {
             await closeAll({ context, child, dir });
         }

@@ -64,7 +64,7 @@ describe("earned progress (Chromium, course serve)", { skip: missing.length > 0 
 
     after(async () => {
         try {
-                if (listener) { await new Promise((resolve) => listener.close(resolve)); }
+            if (listener) { await new Promise((resolve) => listener.close(resolve)); }
         } finally {
             await closeAll({ context, child, dir });
         }
