@@ -67,7 +67,7 @@ pub(super) fn tokenize(src: &str) -> Vec<Token> {
         after: After::Nothing,
         param_position: false,
     };
-    lexer.run(src.len(), 0);
+    lexer.run(src.len(), false);
     lexer.out
 }
 
@@ -116,17 +116,17 @@ impl Lexer<'_> {
         }
     }
 
-    /// Tokenizes up to `end`; inside an f-string field (`depth` > 0) stops
-    /// at the `}`, `!` or `:` that closes the field's expression.
-    fn run(&mut self, end: usize, field_depth: usize) {
-        let base_brackets = self.brackets.len();
+    /// Tokenizes up to `end`; in an f-string field (`in_field`, whose
+    /// caller sets the brackets aside) stops at the `}`, `!` or `:` that
+    /// closes the field's expression.
+    fn run(&mut self, end: usize, in_field: bool) {
         while self.pos < end {
             let c = self.peek(self.pos);
             let start = self.pos;
             match c {
                 b'\n' => {
                     self.pos += 1;
-                    if self.brackets.len() == base_brackets && field_depth == 0 {
+                    if self.brackets.is_empty() && !in_field {
                         self.statement_start = true;
                         self.after = After::Nothing;
                     }
@@ -150,10 +150,10 @@ impl Lexer<'_> {
                 _ => {}
             }
             let at_statement_start = std::mem::replace(&mut self.statement_start, false);
-            if at_statement_start && field_depth == 0 {
+            if at_statement_start && !in_field {
                 self.statement = self.statement_kind(start);
             }
-            if field_depth > 0 && self.brackets.len() == base_brackets {
+            if in_field && self.brackets.is_empty() {
                 // The end of a field's expression: `}`, a conversion `!r`, a spec `:`.
                 if c == b'}' || (c == b'!' && self.peek(self.pos + 1) != b'=') || c == b':' {
                     return;

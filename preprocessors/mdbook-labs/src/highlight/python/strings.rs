@@ -140,7 +140,7 @@ impl Lexer<'_> {
                 .find('\n')
                 .map_or(self.b.len(), |n| open + n)
         };
-        self.run(limit, 1);
+        self.run(limit, true);
         self.brackets = saved_brackets;
         (self.statement_start, self.after, self.param_position) = saved;
         let mut i = self.pos;
