@@ -18,7 +18,9 @@ mod strings;
 mod tests;
 
 pub(super) use kinds::{Kind, PLAIN};
-use names::{BUILTIN_FUNCTIONS, BUILTIN_TYPES, is_exception, is_upper_constant, keyword};
+use names::{
+    BUILTIN_FUNCTIONS, BUILTIN_TYPES, is_dunder, is_exception, is_upper_constant, keyword,
+};
 
 /// One token: a byte range of the file and what it is.
 pub(super) type Token = (usize, usize, Kind);
@@ -108,6 +110,15 @@ fn is_name_char(c: u8) -> bool {
 impl Lexer<'_> {
     fn peek(&self, at: usize) -> u8 {
         self.b.get(at).copied().unwrap_or(0)
+    }
+
+    /// Where the next character that is not a space or a tab is, from `at`.
+    fn skip_blanks(&self, at: usize) -> usize {
+        let mut j = at;
+        while matches!(self.peek(j), b' ' | b'\t') {
+            j += 1;
+        }
+        j
     }
 
     fn push(&mut self, start: usize, end: usize, kind: Kind) {
@@ -226,8 +237,7 @@ impl Lexer<'_> {
         }
         match after {
             After::Def => {
-                let dunder = word.len() > 4 && word.starts_with("__") && word.ends_with("__");
-                let kind = if dunder {
+                let kind = if is_dunder(word) {
                     Kind::MagicFunctionName
                 } else {
                     Kind::FunctionName
@@ -258,10 +268,7 @@ impl Lexer<'_> {
             After::Dot | After::Nothing | After::ClassName => {}
         }
         if self.brackets.last() == Some(&Bracket::Bases) && after != After::Dot {
-            let mut j = i;
-            while matches!(self.peek(j), b' ' | b'\t') {
-                j += 1;
-            }
+            let j = self.skip_blanks(i);
             // `metaclass=Meta` names no base.
             let keyword_argument =
                 self.peek(j) == b'=' || self.src[..start].trim_end().ends_with('=');
@@ -274,13 +281,9 @@ impl Lexer<'_> {
             self.push(start, i, Kind::Parameter);
             return;
         }
-        let mut j = i;
-        while matches!(self.peek(j), b' ' | b'\t') {
-            j += 1;
-        }
+        let j = self.skip_blanks(i);
         let next = self.peek(j);
-        if next == b'(' && !(after == After::Dot && word.starts_with("__") && word.ends_with("__"))
-        {
+        if next == b'(' && !(after == After::Dot && is_dunder(word)) {
             let kind = if after == After::Dot {
                 Kind::Call
             } else if BUILTIN_FUNCTIONS.contains(&word) || matches!(word, "range" | "type") {
@@ -310,7 +313,7 @@ impl Lexer<'_> {
             self.push(start, i, Kind::BuiltinType);
         } else if is_exception(word) {
             self.push(start, i, Kind::Exception);
-        } else if word.len() > 4 && word.starts_with("__") && word.ends_with("__") {
+        } else if is_dunder(word) {
             self.push(start, i, Kind::Magic);
         } else if is_upper_constant(word) {
             self.push(start, i, Kind::UpperConstant);

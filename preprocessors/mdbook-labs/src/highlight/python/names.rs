@@ -176,6 +176,11 @@ pub(super) fn keyword(word: &str) -> Option<Kind> {
     })
 }
 
+/// A special name such as `__init__` or `__name__`.
+pub(super) fn is_dunder(word: &str) -> bool {
+    word.len() > 4 && word.starts_with("__") && word.ends_with("__")
+}
+
 pub(super) fn is_upper_constant(word: &str) -> bool {
     let trimmed = word.trim_start_matches('_');
     trimmed.len() >= 2
