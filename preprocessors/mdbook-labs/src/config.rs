@@ -14,7 +14,7 @@ pub struct LabsConfig {
     pub labs_dir: Option<PathBuf>,
     /// Folder whose `lab.html` overrides the built-in template (default `../templates`).
     pub templates_dir: Option<PathBuf>,
-    /// Folder whose `labs.css`/`labs.js` override the built-in ones (default `../theme`).
+    /// Folder whose `labs.css` and `labs/*.js` override the built-in ones (default `../theme`).
     pub theme_dir: Option<PathBuf>,
     /// URL of the learner's sidecar, for pages not served by `course serve`.
     pub sidecar_url: Option<String>,
@@ -61,7 +61,7 @@ impl LabsConfig {
         }
     }
 
-    /// Folder whose `labs.css`/`labs.js` override the built-in ones
+    /// Folder whose `labs.css` and `labs/*.js` override the built-in ones
     /// (default `../theme`), from the book root `root`.
     pub fn theme_dir(&self, root: &Path) -> PathBuf {
         let dir = root.join(self.theme_dir.as_deref().unwrap_or(Path::new("../theme")));

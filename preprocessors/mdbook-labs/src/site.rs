@@ -14,8 +14,22 @@ use crate::{Asset, LabsConfig, highlight};
 
 /// The widget's stylesheet, built in; `theme/labs.css` on disk overrides it.
 const LABS_CSS: &str = include_str!("../../../theme/labs.css");
-/// The widget's script, built in; `theme/labs.js` on disk overrides it.
-const LABS_JS: &str = include_str!("../../../theme/labs.js");
+/// The widget's script, built in from the parts in `theme/labs/`, in the
+/// order they are joined (each uses what the parts before it define). A part
+/// of the same name in the theme folder's `labs/` overrides the built-in one.
+const LABS_JS: [(&str, &str); 8] = [
+    ("base.js", include_str!("../../../theme/labs/base.js")),
+    ("files.js", include_str!("../../../theme/labs/files.js")),
+    ("sidecar.js", include_str!("../../../theme/labs/sidecar.js")),
+    ("help.js", include_str!("../../../theme/labs/help.js")),
+    ("lab.js", include_str!("../../../theme/labs/lab.js")),
+    (
+        "progress.js",
+        include_str!("../../../theme/labs/progress.js"),
+    ),
+    ("doctor.js", include_str!("../../../theme/labs/doctor.js")),
+    ("start.js", include_str!("../../../theme/labs/start.js")),
+];
 
 /// The embedded labs, built for the site.
 pub(crate) struct Site {
@@ -179,10 +193,21 @@ fn static_assets(theme_dir: &Path, highlight_css: String) -> Result<(render::Ass
             Ok(builtin.as_bytes().to_vec())
         }
     };
+    // One script for the page to load, run once however often it is loaded.
+    let mut js = b"// The MLOps course's lab widget: theme/labs/*.js, joined by mdbook-labs.\n\
+                   if (!window.courseLabs) {\n"
+        .to_vec();
+    for (name, builtin) in LABS_JS {
+        js.extend(read(&format!("labs/{name}"), builtin)?);
+        if js.last() != Some(&b'\n') {
+            js.push(b'\n');
+        }
+    }
+    js.extend(b"}\n");
     let files = [
         ("labs/labs.css", read("labs.css", LABS_CSS)?),
         ("labs/labs-highlight.css", highlight_css.into_bytes()),
-        ("labs/labs.js", read("labs.js", LABS_JS)?),
+        ("labs/labs.js", js),
     ];
     let url = |path: &str, bytes: &[u8]| {
         let hash = Sha256::digest(bytes);

@@ -124,6 +124,63 @@ fn lab_page_matches_the_snapshot() {
     insta::assert_snapshot!("lab_page", actual);
 }
 
+/// The widget's script is its parts in `theme/labs/`, joined in order and
+/// run once however often a page loads it; a part in the book's theme folder
+/// replaces the built-in one of that name, and only that one.
+#[test]
+fn the_widget_script_joins_its_parts_and_a_theme_part_overrides_one() {
+    let tmp = copy_fixture();
+    let builtin = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../theme/labs")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let site = tmp.path().join("site");
+    build_in_process(&tmp.path().join("book"), &site);
+    let js = std::fs::read_to_string(site.join("labs/labs.js")).expect("labs.js");
+    assert!(
+        js.contains("\nif (!window.courseLabs) {\n"),
+        "no run-once guard:\n{js}"
+    );
+    assert!(js.ends_with("}\n"), "the guard is not closed");
+    let order = [
+        "base.js",
+        "files.js",
+        "sidecar.js",
+        "help.js",
+        "lab.js",
+        "progress.js",
+        "doctor.js",
+        "start.js",
+    ]
+    .map(|name| {
+        js.find(&builtin(name))
+            .unwrap_or_else(|| panic!("{name} is not in labs.js"))
+    });
+    assert!(order.is_sorted(), "the parts are out of order: {order:?}");
+
+    let theme = tmp.path().join("theme/labs");
+    std::fs::create_dir_all(&theme).expect("theme");
+    std::fs::write(
+        theme.join("help.js"),
+        "window.courseLabs.HelpBox = function () { /* mine */ };\n",
+    )
+    .expect("write");
+    let site = tmp.path().join("site2");
+    build_in_process(&tmp.path().join("book"), &site);
+    let js = std::fs::read_to_string(site.join("labs/labs.js")).expect("labs.js");
+    assert!(js.contains("/* mine */"), "the theme's help.js is not used");
+    assert!(
+        !js.contains(&builtin("help.js")),
+        "the built-in help.js is still there"
+    );
+    assert!(
+        js.contains(&builtin("lab.js")),
+        "another part was replaced too"
+    );
+}
+
 #[test]
 fn the_embed_has_every_part() {
     let tmp = copy_fixture();
