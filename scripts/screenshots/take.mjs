@@ -11,27 +11,26 @@
 // sidecar does), waits for each step's own http check, takes the shots in
 // Debian's Chromium through playwright-core at a fixed viewport, encodes
 // them as WebP (Chromium's own encoder) into book/src/images/, and stops
-// every process group it started.
-// See README.md beside this file.
+// every process group it started. procs.mjs beside this file starts and
+// stops the processes and waits for ports and checks; images.mjs writes the
+// images. See README.md beside this file.
 
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import net from "node:net";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
 import { serveSite } from "../lib/site.mjs";
+import { OUT, saveWebp } from "./images.mjs";
+import {
+    ROOT, die, homes, loadPlaywright, needPorts, portIsFree, runShell, startShell, stopAll, waitForCheck,
+} from "./procs.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const OUT = path.join(ROOT, "book/src/images");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const COURSE = process.env.COURSE_BIN || path.join(ROOT, "target/debug/course");
 const TOOLS_BIN = [path.join(ROOT, ".tools/venv/bin"), path.join(ROOT, ".tools/prometheus/bin")];
 const PYTHON = path.join(ROOT, ".tools/venv/bin/python");
 const VIEWPORT = { width: 1280, height: 800 };
-const MAX_BYTES = 150 * 1024;
 
 /** Every shot: its file (book/src/images/<name>.webp) and its group. */
 const SHOTS = {
@@ -47,133 +46,6 @@ const SHOTS = {
 };
 // The widget last: it is the part that changes most often.
 const GROUP_ORDER = ["mlflow", "streamlit", "widget"];
-
-function die(message) {
-    console.error(`take.mjs: ${message}`);
-    process.exit(1);
-}
-
-function loadPlaywright() {
-    try {
-        return createRequire(path.join(ROOT, ".tools/node/package.json"))("playwright-core");
-    } catch {
-        return null;
-    }
-}
-
-// ---------------------------------------------------------------- processes
-
-const started = new Set(); // child processes, each the leader of its own group
-const homes = new Set(); // temporary HOMEs, removed at the end or on Ctrl-C
-
-function killGroup(child, signal) {
-    try { process.kill(-child.pid, signal); } catch { /* already gone */ }
-}
-
-/** SIGTERM to the whole process group, SIGKILL after 10 s. */
-async function stopGroup(child) {
-    if (!started.has(child)) { return; }
-    started.delete(child);
-    if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        killGroup(child, "SIGTERM");
-        const timer = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(timer);
-    }
-    // Whatever the leader left behind in its group (uv's child, tee) goes too.
-    killGroup(child, "SIGKILL");
-}
-
-async function stopAll() {
-    await Promise.all([...started].map(stopGroup));
-}
-
-for (const signal of ["SIGINT", "SIGTERM"]) {
-    process.on(signal, () => {
-        for (const child of started) { killGroup(child, "SIGKILL"); }
-        for (const home of homes) { rmSync(home, { recursive: true, force: true }); }
-        process.exit(130);
-    });
-}
-
-/** Starts `sh -c command` (as the sidecar runs a step) as the leader of a new process group. */
-function startShell(command, { cwd, env, log }) {
-    const child = spawn("sh", ["-c", command], { cwd, env: { ...env, PYTHONUNBUFFERED: "1" }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    started.add(child);
-    const lines = [];
-    const keep = (chunk) => {
-        lines.push(String(chunk));
-        if (lines.length > 400) { lines.shift(); }
-        if (log) { process.stderr.write(chunk); }
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.output = () => lines.join("");
-    return child;
-}
-
-/** Runs a command to its end; fails with its output's tail on a non-zero exit. */
-async function runShell(command, options, timeoutSeconds = 900) {
-    const child = startShell(command, options);
-    const timer = setTimeout(() => killGroup(child, "SIGKILL"), timeoutSeconds * 1000);
-    const code = await new Promise((resolve) => child.once("exit", (c, s) => resolve(c ?? s)));
-    clearTimeout(timer);
-    started.delete(child);
-    if (code !== 0) {
-        throw new Error(`\`${command.trim().split("\n")[0]}\` in ${options.cwd} ended with ${code}:\n${child.output().slice(-3000)}`);
-    }
-    return child.output();
-}
-
-function portIsFree(port) {
-    return new Promise((resolve) => {
-        const probe = net.connect({ host: "127.0.0.1", port });
-        probe.once("connect", () => { probe.destroy(); resolve(false); });
-        probe.once("error", () => resolve(true));
-    });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** True when `want` is a subset of `got` (objects by key, arrays: each wanted item matches some item). */
-function subset(want, got) {
-    if (Array.isArray(want)) {
-        return Array.isArray(got) && want.every((w) => got.some((g) => subset(w, g)));
-    }
-    if (want && typeof want === "object") {
-        return got && typeof got === "object" && Object.entries(want).every(([k, v]) => subset(v, got[k]));
-    }
-    return String(want) === String(got);
-}
-
-/** Polls an http check of lab.yaml (url, method, body, status, json) until it passes. */
-async function waitForCheck(check, what, child, seconds = 300) {
-    const deadline = Date.now() + seconds * 1000;
-    let last = "no answer yet";
-    while (Date.now() < deadline) {
-        if (child && (child.exitCode !== null || child.signalCode !== null)) {
-            throw new Error(`${what} stopped before its check passed:\n${child.output().slice(-3000)}`);
-        }
-        try {
-            const res = await fetch(check.url, {
-                method: check.method || "GET",
-                body: check.body,
-                headers: check.body ? { "Content-Type": "application/json" } : undefined,
-                signal: AbortSignal.timeout(5000),
-            });
-            const text = await res.text();
-            last = `HTTP ${res.status}: ${text.slice(0, 200)}`;
-            if (res.status === (check.status || 200) && (!check.json || subset(check.json, JSON.parse(text)))) {
-                return;
-            }
-        } catch (e) {
-            last = e.message;
-        }
-        await sleep(1000);
-    }
-    throw new Error(`${what}: ${check.url} did not pass in ${seconds} s (last: ${last})`);
-}
 
 // ---------------------------------------------------------------- labs
 
@@ -241,73 +113,6 @@ class LabCopy {
 function userUvCache() {
     const uv = spawnSync(path.join(TOOLS_BIN[0], "uv"), ["cache", "dir"], { encoding: "utf8" });
     return uv.status === 0 ? uv.stdout.trim() : path.join(os.homedir(), ".cache/uv");
-}
-
-async function needPorts(...ports) {
-    for (const port of ports) {
-        if (!(await portIsFree(port))) {
-            throw new Error(`port ${port} is in use: stop what listens there (a lab's service?) and run again`);
-        }
-    }
-}
-
-// ---------------------------------------------------------------- images
-
-/** Encodes a PNG as WebP with Chromium's encoder, lossless when it fits, lossy otherwise. */
-async function saveWebp(browser, png, name) {
-    const page = await browser.newPage();
-    try {
-        for (const quality of [1, 0.92, 0.85, 0.75]) {
-            const b64 = await page.evaluate(async ({ data, q }) => {
-                const blob = await (await fetch(`data:image/png;base64,${data}`)).blob();
-                const bitmap = await createImageBitmap(blob);
-                const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-                canvas.getContext("2d").drawImage(bitmap, 0, 0);
-                const webp = await canvas.convertToBlob({ type: "image/webp", quality: q });
-                const bytes = new Uint8Array(await webp.arrayBuffer());
-                let s = "";
-                for (let i = 0; i < bytes.length; i += 0x8000) { s += String.fromCharCode(...bytes.subarray(i, i + 0x8000)); }
-                return btoa(s);
-            }, { data: png.toString("base64"), q: quality });
-            const webp = Buffer.from(b64, "base64");
-            if (webp.subarray(8, 12).toString() !== "WEBP") { throw new Error("Chromium did not encode WebP"); }
-            if (webp.length <= MAX_BYTES || quality === 0.75) {
-                const file = path.join(OUT, `${name}.webp`);
-                writeFileSync(file, webp);
-                const size = pngSize(png);
-                console.log(`  wrote book/src/images/${name}.webp: ${size.width}x${size.height}, ${(webp.length / 1024).toFixed(0)} KiB (quality ${quality})`);
-                resize(name, size);
-                return;
-            }
-        }
-    } finally {
-        await page.close();
-    }
-}
-
-/**
- * A shot of a live page can come out a few pixels taller or shorter (a
- * message shown or not): keep the width and height of each <img> of it in
- * the chapters equal to the file's, as tests/browser/images.test.mjs asks.
- */
-function resize(name, { width, height }) {
-    const src = path.join(ROOT, "book/src");
-    const walk = (dir) => readdirSync(dir, { withFileTypes: true })
-        .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-    for (const file of walk(src).filter((f) => f.endsWith(".md"))) {
-        const text = readFileSync(file, "utf8");
-        const next = text.replace(new RegExp(`<img\\b[^>]*images/${name}\\.webp"[^>]*>`, "g"), (tag) => tag
-            .replace(/\swidth="\d+"/, ` width="${width}"`)
-            .replace(/\sheight="\d+"/, ` height="${height}"`));
-        if (next !== text) {
-            writeFileSync(file, next);
-            console.log(`  ${path.relative(ROOT, file)}: its <img> now says ${width}x${height}`);
-        }
-    }
-}
-
-function pngSize(png) {
-    return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
 // ---------------------------------------------------------------- groups

@@ -120,7 +120,7 @@ describe("the book's images", () => {
     it(`every image in book/src/images is at most ${MAX_BYTES / 1024} KiB`, () => {
         const files = existsSync(IMAGES) ? walk(IMAGES).filter((f) => IMAGE_EXT.test(f)) : [];
         const big = files.filter((f) => statSync(f).size > MAX_BYTES)
-            .map((f) => `${path.relative(ROOT, f)}: ${(statSync(f).size / 1024).toFixed(0)} KiB (crop it, or lower the quality in take.mjs)`);
+            .map((f) => `${path.relative(ROOT, f)}: ${(statSync(f).size / 1024).toFixed(0)} KiB (crop it, or lower the quality in scripts/screenshots/images.mjs)`);
         assert.deepEqual(big, []);
     });
 });
