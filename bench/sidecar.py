@@ -243,7 +243,7 @@ def main() -> None:
         sys.exit(f"error: {binary} is missing; run without --no-cargo")
 
     tmp = Path(tempfile.mkdtemp(prefix="course-bench-sidecar-"))
-    hit_log, cmd_log = tmp / "http-hits.log", tmp / "command-runs.log"
+    hit_log = tmp / "hits.log"
     hit_log.touch()
     helper: subprocess.Popen | None = None
     sc: Sidecar | None = None
@@ -258,12 +258,12 @@ def main() -> None:
             hit_port = int(port_q.get(timeout=15).strip())
         except (queue.Empty, ValueError):
             sys.exit("error: the counting HTTP server did not start within 15 s")
-        hit_url = f"http://127.0.0.1:{hit_port}/health"
-        book = write_fixture(tmp / "course", hit_url, cmd_log)
+        counter = f"http://127.0.0.1:{hit_port}"
+        book = write_fixture(tmp / "course", counter)
         workspace = tmp / "workspace"
 
         print(f"Check interval: {interval:g} s ({interval_src})")
-        print(f"Counting HTTP server: {hit_url} (pid {helper.pid})")
+        print(f"Counting HTTP server: {counter}/ (pid {helper.pid})")
         sc = Sidecar(binary, book, workspace, watchers, tmp / "sidecar.log")
         sc.wait_banner()
         print(f"Sidecar: http://127.0.0.1:{sc.port}/ (pid {sc.proc.pid})", flush=True)
@@ -295,7 +295,7 @@ def main() -> None:
                 fds_trace.append((time.time() - t["leave"], fds))
             if fds is not None and fds <= idle_fds and "released" not in t:
                 t["released"] = time.time()
-            last = max(read_stamps(cmd_log) + read_stamps(hit_log) + [t["left"]])
+            last = max(read_stamps(hit_log) + [t["left"]])
             if "released" in t and time.time() - last >= quiet_needed:
                 break
             time.sleep(0.1)
@@ -312,7 +312,7 @@ def main() -> None:
             waves.append((opened_n, sc.memory()))
 
         # ---------------------------------------------------------- report
-        cmd_stamps, hit_stamps = read_stamps(cmd_log), read_stamps(hit_log)
+        cmd_stamps, hit_stamps = read_stamps(hit_log, "/command"), read_stamps(hit_log, "/http")
         hold_s = t["leave"] - t["all_connected"]
         print("\n== 1. Coalescing: each check runs at most once per interval ==")
         print(f"  watch window: {hold_s:.1f} s with every stream open (= {hold_s / interval:.1f} intervals of {interval:g} s); "

@@ -1,7 +1,7 @@
 """The parts of the sidecar benchmark that `bench/sidecar.py` runs and measures.
 
 - the fixture: a throwaway course whose one lab, `bench-lab`, has two checks
-  that log a timestamp each time they run;
+  that each ask the counting server, which logs every request;
 - the entry points of the two child processes `bench/sidecar.py` starts with
   `sys.executable` (it parses their options): the counting HTTP server
   (`--hit-server LOG`) and the status latency worker (`--latency-worker`);
@@ -36,8 +36,13 @@ LAB = "bench-lab"
 # ---------------------------------------------------------------- fixture
 
 
-def write_fixture(root: Path, hit_url: str, command_log: Path) -> Path:
-    """A minimal course: book/ with one chapter embedding the lab, labs/bench-lab/."""
+def write_fixture(root: Path, counter: str) -> Path:
+    """A minimal course: book/ with one chapter embedding the lab, labs/bench-lab/.
+
+    `counter` is the counting server's base URL: each run of either check is
+    one request to it (the command check with curl at /command, the http
+    check at /http), so the checks only observe, as every lab's must.
+    """
     book = root / "book"
     (book / "src").mkdir(parents=True)
     (book / "book.toml").write_text(
@@ -50,9 +55,6 @@ def write_fixture(root: Path, hit_url: str, command_log: Path) -> Path:
     lab = root / "labs" / LAB
     lab.mkdir(parents=True)
     (lab / "app.py").write_text("print('hello')\n", encoding="utf-8")
-    # Each run of the command check appends one timestamp (absolute path: the
-    # command runs in the learner's exported copy). The http check hits the
-    # counting server, which logs one timestamp per request.
     (lab / "lab.yaml").write_text(
         f"""id: {LAB}
 title: Sidecar benchmark lab
@@ -63,15 +65,15 @@ files:
   - path: app.py
 steps:
   - id: counted-command
-    title: A command check that logs each run
+    title: A command check, counted by the server it asks
     check:
       kind: command
-      command: 'date +%s.%N >> {command_log}'
+      command: 'curl -fsS {counter}/command'
   - id: counted-http
     title: An http check against the counting server
     check:
       kind: http
-      url: {hit_url}
+      url: {counter}/http
       json: {{status: ok}}
 """,
         encoding="utf-8",
@@ -79,15 +81,19 @@ steps:
     return book
 
 
-def read_stamps(path: Path) -> list[float]:
+def read_stamps(log: Path, route: str | None = None) -> list[float]:
+    """The counting server's timestamps, of one route's requests or of all."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = log.read_text(encoding="utf-8")
     except OSError:
         return []
     out = []
     for line in text.splitlines():
+        path, _, stamp = line.partition(" ")
+        if route is not None and path != route:
+            continue
         try:
-            out.append(float(line.strip()))
+            out.append(float(stamp))
         except ValueError:
             pass
     return out
@@ -98,7 +104,8 @@ def read_stamps(path: Path) -> list[float]:
 
 def hit_server_main(log: str) -> None:
     """`--hit-server LOG`: answers `{"status":"ok"}` to anything, appends
-    one wall-clock timestamp to LOG per request, prints its port."""
+    one line per request to LOG (its path and the wall-clock time), prints
+    its port."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     out = open(log, "a", encoding="utf-8")  # noqa: SIM115
@@ -109,7 +116,7 @@ def hit_server_main(log: str) -> None:
 
         def do_GET(self) -> None:  # noqa: N802
             with lock:
-                out.write(f"{time.time():.6f}\n")
+                out.write(f"{self.path} {time.time():.6f}\n")
                 out.flush()
             body = b'{"status":"ok"}'
             self.send_response(200)
@@ -268,8 +275,12 @@ class Sidecar:
             self.lines.put(raw.decode("utf-8", "replace"))
 
     def wait_banner(self, timeout: float = 30.0) -> None:
+        """Reads the port from "course sidecar listening on
+        http://127.0.0.1:PORT/" and the token from the link printed after it
+        ("…#course-token=TOKEN")."""
         deadline = time.monotonic() + timeout
-        pat = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=([0-9a-f]{64})")
+        port_re = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
+        token_re = re.compile(r"#course-token=([0-9a-f]{64})")
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 sys.exit(f"error: the sidecar exited with {self.proc.returncode}:\n{tail(self.log)}")
@@ -277,9 +288,11 @@ class Sidecar:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 continue
-            m = pat.search(line)
-            if m:
-                self.port, self.token = int(m.group(1)), m.group(2)
+            if m := port_re.search(line):
+                self.port = int(m.group(1))
+            if m := token_re.search(line):
+                self.token = m.group(1)
+            if self.port and self.token:
                 return
         sys.exit(f"error: no banner from the sidecar within {timeout:.0f} s:\n{tail(self.log)}")
 
