@@ -259,7 +259,11 @@ async function widget({ home, browser, want, shoot }) {
         // ~/mlops-course/labs/workstation: leave that line out of the picture.
         await box.locator("p", { hasText: /^Your copy:/ }).evaluateAll((ps) => ps.forEach((p) => { p.hidden = true; }));
         await settle(page);
-        await shoot(page, "00-lab-widget-live", await around(page, box, { above: 1, below: 150 }));
+        // Down to the steps' progress strip, whatever stands between.
+        const clip = await around(page, box, { above: 1, below: 0 });
+        const strip = await lab.locator(".labs-strip").boundingBox();
+        clip.height = Math.min(VIEWPORT.height - clip.y, Math.ceil(strip.y + strip.height + 12 - clip.y));
+        await shoot(page, "00-lab-widget-live", clip);
     }
     if (want("00-lab-widget-run")) {
         const step = page.locator("#lab-workstation-step-uv");
@@ -372,11 +376,15 @@ async function main() {
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--hide-scrollbars"],
     });
+    // A group's shots are written once it has stopped what it started: a new
+    // image, or a chapter's <img> size, written while `course serve` watches
+    // the book would rebuild it and reload the page in the middle of a shot.
+    let taken = [];
     const shoot = async (page, name, clip) => {
         const png = await page.screenshot({ clip, animations: "disabled", caret: "hide" });
         // SHOTS_PNG=DIR also keeps the PNG there, for review.
         if (process.env.SHOTS_PNG) { writeFileSync(path.join(process.env.SHOTS_PNG, `${name}.png`), png); }
-        await saveWebp(browser, png, name);
+        taken.push({ png, name });
     };
     let failed = false;
     try {
@@ -393,6 +401,8 @@ async function main() {
             } finally {
                 for (const ctx of browser.contexts()) { await ctx.close(); }
                 await stopAll();
+                for (const { png, name } of taken) { await saveWebp(browser, png, name); }
+                taken = [];
                 rmSync(home, { recursive: true, force: true, maxRetries: 3 });
                 homes.delete(home);
                 console.log(`  ${group}: ${((performance.now() - t0) / 1000).toFixed(0)} s, everything it started is stopped`);
