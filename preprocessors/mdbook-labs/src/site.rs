@@ -193,6 +193,7 @@ fn static_assets(theme_dir: &Path, highlight_css: String) -> Result<(render::Ass
             Ok(builtin.as_bytes().to_vec())
         }
     };
+    refuse_unread_scripts(theme_dir)?;
     // One script for the page to load, run once however often it is loaded.
     let mut js = b"// The MLOps course's lab widget: theme/labs/*.js, joined by mdbook-labs.\n\
                    if (!window.courseLabs) {\n"
@@ -230,6 +231,41 @@ fn static_assets(theme_dir: &Path, highlight_css: String) -> Result<(render::Ass
             })
             .collect(),
     ))
+}
+
+/// A script in the theme folder that no part of [`LABS_JS`] is named after
+/// would be left out of the page without a word: a `labs.js` written for
+/// the widget as one file, or a part whose name has a typo. Each is an error
+/// that names the parts.
+fn refuse_unread_scripts(theme_dir: &Path) -> Result<()> {
+    let parts: Vec<&str> = LABS_JS.iter().map(|(name, _)| *name).collect();
+    let mut unread = Vec::new();
+    if theme_dir.join("labs.js").is_file() {
+        unread.push(theme_dir.join("labs.js"));
+    }
+    if let Ok(dir) = std::fs::read_dir(theme_dir.join("labs")) {
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.ends_with(".js") && !parts.contains(&name.as_ref()) {
+                unread.push(entry.path());
+            }
+        }
+    }
+    unread.sort();
+    if unread.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unread
+        .iter()
+        .map(|p| format!("  {}", p.display()))
+        .collect();
+    anyhow::bail!(
+        "the widget's script is read from {}/labs/ as these parts only: {}; these scripts would be left out:\n{}\n  help: move what each changes into the part it belongs to, copied from the course's theme/labs/, or remove it",
+        theme_dir.display(),
+        parts.join(", "),
+        list.join("\n")
+    )
 }
 
 /// Writes assets under `dir`, each atomically and only when its bytes

@@ -179,6 +179,17 @@ fn the_widget_script_joins_its_parts_and_a_theme_part_overrides_one() {
         js.contains(&builtin("lab.js")),
         "another part was replaced too"
     );
+
+    // A script no part is named after would be left out: the build says so.
+    std::fs::write(theme.join("Lab.js"), "/* a typo */\n").expect("write");
+    std::fs::write(tmp.path().join("theme/labs.js"), "/* one file */\n").expect("write");
+    let mut md = MDBook::load(tmp.path().join("book")).expect("load");
+    md.config.build.build_dir = tmp.path().join("site3");
+    md.with_preprocessor(LabsPreprocessor::new());
+    let err = format!("{:#}", md.build().expect_err("a script would be left out"));
+    for needle in ["Lab.js", "theme/labs.js", "base.js, files.js", "help:"] {
+        assert!(err.contains(needle), "{needle:?} not in: {err}");
+    }
 }
 
 #[test]
